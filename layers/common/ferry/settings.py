@@ -1,0 +1,43 @@
+"""Runtime settings: one pydantic model, read from the environment once per container."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Mapping
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ferry import __version__
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a usable deployment; the message names the variable."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+
+    stage: str = Field("dev", alias="FERRY_STAGE", pattern=r"^[a-z0-9-]{1,32}$")
+    version: str = Field(__version__, alias="FERRY_VERSION")
+    table_name: str = Field(alias="FERRY_TABLE_NAME", min_length=3)
+    bucket_name: str = Field("", alias="FERRY_BUCKET_NAME")
+    event_bus_name: str = Field("", alias="FERRY_EVENT_BUS_NAME")
+    quota_limit_bytes: int = Field(209_715_200, alias="FERRY_QUOTA_LIMIT_BYTES", gt=0)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        source = os.environ if environ is None else environ
+        try:
+            return cls.model_validate({k: v for k, v in source.items() if k.startswith("FERRY_")})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise SettingsError(f"Invalid Ferry configuration ({problems})") from None
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """The container's settings, validated on first use and then reused."""
+    return Settings.from_env()
