@@ -47,7 +47,7 @@ def _table_name(args: argparse.Namespace) -> str:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
     if "TableName" not in outputs:
         raise SystemExit(f"stack {args.stack} has no TableName output; pass --table")
-    return outputs["TableName"]
+    return str(outputs["TableName"])
 
 
 def _record_json(record: Any) -> dict[str, Any]:
@@ -56,7 +56,9 @@ def _record_json(record: Any) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ferry-admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="ferry-admin", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--table", help="DynamoDB table name")
     parser.add_argument("--stack", default=os.environ.get("FERRY_STACK_NAME", "ferry-dev"), help="CloudFormation stack")
     groups = parser.add_subparsers(dest="group", required=True)

@@ -7,10 +7,10 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.router import Router
 
 from ferry.errors import AuthenticationFailed, FerryError, InvalidRequest, NotFound
 from ferry.keys import REJECTION_MESSAGES, Principal
@@ -63,7 +63,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         lambda_context = getattr(app, "lambda_context", None)
         return getattr(lambda_context, "aws_request_id", None) or app.current_event.request_context.request_id
 
-    def render(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    def render(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response[Any]:
         return Response(
             status_code=status,
             content_type="application/json",
@@ -71,32 +71,42 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             headers={**_SECURITY_HEADERS, **(headers or {})},
         )
 
-    def require_principal(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
-        if app.current_event.path not in PUBLIC_PATHS:
+    def require_principal(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        # Powertools puts the matched route in the context; an unknown route gets its catch-all ".*"
+        # route, which answers 404 to everybody rather than 401 to the unauthenticated.
+        route = app.context.get("_route")
+        is_unknown_route = route is None or route.rule.pattern.strip("^$") == ".*"
+        if not is_unknown_route and app.context.get("_path") not in PUBLIC_PATHS:
             authorizer = app.current_event.request_context.authorizer
             app.append_context(**{_PRINCIPAL: principal_from_authorizer(authorizer.get_lambda)})
         return next_middleware(app)
 
-    app.use(middlewares=[require_principal])
+    def security_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
+        response = next_middleware(app)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
-    @app.exception_handler(FerryError)
-    def handle_ferry_error(exc: FerryError) -> Response:
+    app.use(middlewares=[security_headers, require_principal])
+
+    def handle_ferry_error(exc: FerryError) -> Response[Any]:
         rid = request_id() if exc.status >= 500 else None
         return render(exc.status, error_body(exc.code, exc.message, exc.type, rid), exc.headers)
 
-    @app.exception_handler(RequestValidationError)
-    def handle_validation_error(exc: RequestValidationError) -> Response:
+    def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
         return handle_ferry_error(InvalidRequest(_describe_validation_error(exc)))
 
-    @app.not_found
-    def handle_not_found(_: NotFoundError) -> Response:
+    def handle_not_found(_: NotFoundError) -> Response[Any]:
         event = app.current_event
-        return handle_ferry_error(
-            NotFound(f"There is no route {event.http_method} {event.path}. See /v1/openapi.json.", code="route_not_found")
-        )
+        message = f"There is no route {event.http_method} {event.path}. See /v1/openapi.json."
+        return handle_ferry_error(NotFound(message, code="route_not_found"))
+
+    app.exception_handler(FerryError)(handle_ferry_error)
+    app.exception_handler(RequestValidationError)(handle_validation_error)
+    app.not_found(handle_not_found)
 
     @app.exception_handler(Exception)
-    def handle_unexpected(exc: Exception) -> Response:
+    def handle_unexpected(exc: Exception) -> Response[Any]:
         logger.exception("Unhandled error")
         return render(
             500,
@@ -132,6 +142,4 @@ def lambda_handler_for(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any],
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return app.resolve(event, context)
 
-    return handler
-
-
+    return handler  # type: ignore[no-any-return]  # Powertools' decorators are untyped

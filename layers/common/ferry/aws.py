@@ -7,18 +7,34 @@ which is how the local stack points everything at MiniStack.
 
 from __future__ import annotations
 
-import functools
+import threading
 from typing import Any
 
+_clients: dict[str, Any] = {}
+_lock = threading.Lock()
 
-@functools.cache
+
 def client(service: str) -> Any:
-    import boto3
-    from botocore.config import Config
+    """The container's client for `service` (one instance, even when threads race to create it)."""
+    existing = _clients.get(service)
+    if existing is not None:
+        return existing
+    with _lock:
+        if service not in _clients:
+            import boto3
+            from botocore.config import Config
 
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 4}))
+            config = Config(retries={"mode": "standard", "max_attempts": 4})
+            _clients[service] = boto3.client(service, config=config)  # type: ignore[call-overload]
+        return _clients[service]
 
 
 def reset_clients() -> None:
     """Forget cached clients (tests start a fresh moto mock per test)."""
-    client.cache_clear()
+    with _lock:
+        _clients.clear()
+
+
+def is_conditional_check_failure(exc: Exception) -> bool:
+    response = getattr(exc, "response", None) or {}
+    return bool(response.get("Error", {}).get("Code") == "ConditionalCheckFailedException")

@@ -105,7 +105,8 @@ class KeyService:
     def revoke(self, user_id: str, key_id: str | None = None) -> list[KeyRecord]:
         """Revoke one key of a user (by key id) or all of them; returns what was revoked."""
         targets = [
-            r for r in self._repo.list_for_user(user_id)
+            r
+            for r in self._repo.list_for_user(user_id)
             if r.status == "active" and (key_id is None or r.key_id == key_id)
         ]
         for record in targets:

@@ -31,9 +31,7 @@ class Settings(BaseModel):
         try:
             return cls.model_validate({k: v for k, v in source.items() if k.startswith("FERRY_")})
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
+            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
             raise SettingsError(f"Invalid Ferry configuration ({problems})") from None
 
 

@@ -71,9 +71,9 @@ class KeyRepository:
         )
 
     def get(self, digest: str) -> KeyRecord | None:
-        item = self._client.get_item(
-            TableName=self._table, Key={"pk": {"S": f"KEY#{digest}"}, "sk": {"S": "KEY"}}
-        ).get("Item")
+        item = self._client.get_item(TableName=self._table, Key={"pk": {"S": f"KEY#{digest}"}, "sk": {"S": "KEY"}}).get(
+            "Item"
+        )
         return _from_item(item) if item else None
 
     def list_for_user(self, user_id: str) -> list[KeyRecord]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from ferry import aws
 
 BUCKET_PREFIX = "b"
@@ -46,8 +48,10 @@ class QuotaRepository:
                 },
             )
             return True
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
+        except ClientError as exc:
+            if aws.is_conditional_check_failure(exc):
+                return False
+            raise
 
     def uncharge(self, user_id: str, bucket: int, nbytes: int) -> bool:
         """Give back `nbytes` charged in `bucket`; False if the bucket has already left the window."""
@@ -61,18 +65,18 @@ class QuotaRepository:
                 ExpressionAttributeValues={":n": {"N": str(nbytes)}, ":neg": {"N": str(-nbytes)}},
             )
             return True
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
+        except ClientError as exc:
+            if aws.is_conditional_check_failure(exc):
+                return False
+            raise
 
     def read(self, user_id: str) -> dict[int, int]:
         """The bucket totals, read consistently: {bucket_start: bytes}."""
-        item = self._client.get_item(
-            TableName=self._table, Key=self._key(user_id), ConsistentRead=True
-        ).get("Item", {})
+        item = self._client.get_item(TableName=self._table, Key=self._key(user_id), ConsistentRead=True).get("Item", {})
         return {
-            int(name[len(BUCKET_PREFIX):]): int(value["N"])
+            int(name[len(BUCKET_PREFIX) :]): int(value["N"])
             for name, value in item.items()
-            if name.startswith(BUCKET_PREFIX) and name[len(BUCKET_PREFIX):].isdigit()
+            if name.startswith(BUCKET_PREFIX) and name[len(BUCKET_PREFIX) :].isdigit()
         }
 
     def compact(self, user_id: str, stale: dict[int, int]) -> bool:
@@ -90,5 +94,7 @@ class QuotaRepository:
                 ExpressionAttributeValues=values,
             )
             return True
-        except self._client.exceptions.ConditionalCheckFailedException:
-            return False
+        except ClientError as exc:
+            if aws.is_conditional_check_failure(exc):
+                return False
+            raise

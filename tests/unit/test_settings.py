@@ -1,0 +1,25 @@
+import pytest
+from ferry.settings import Settings, SettingsError
+
+
+def test_defaults_apply_when_only_the_table_is_given() -> None:
+    settings = Settings.from_env({"FERRY_TABLE_NAME": "ferry-dev"})
+    assert settings.quota_limit_bytes == 209_715_200
+    assert settings.stage == "dev"
+
+
+def test_missing_variable_is_named() -> None:
+    with pytest.raises(SettingsError, match="FERRY_TABLE_NAME"):
+        Settings.from_env({"FERRY_STAGE": "dev"})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("FERRY_QUOTA_LIMIT_BYTES", "lots"), ("FERRY_QUOTA_LIMIT_BYTES", "0"), ("FERRY_STAGE", "Prod!")]
+)
+def test_invalid_variable_is_named(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=name):
+        Settings.from_env({"FERRY_TABLE_NAME": "ferry-dev", name: value})
+
+
+def test_other_environment_is_ignored() -> None:
+    assert Settings.from_env({"FERRY_TABLE_NAME": "t-1", "PATH": "/bin"}).table_name == "t-1"
