@@ -71,3 +71,9 @@ def test_handlers_never_log_the_event(
     event = http_event("GET", "/v1/quota", authorizer=AUTHENTICATED, headers={"x-secret-marker": "s3cr3t-body"})
     invoke("quota", event)
     assert "s3cr3t-body" not in capsys.readouterr().out
+
+
+def test_openapi_document_is_served_without_a_key(aws: dict[str, str]) -> None:
+    status, body, _headers = invoke("health", http_event("GET", "/v1/openapi.json"))
+    assert status == 200 and body["info"]["title"] == "Ferry"
+    assert "/v1/quota" in body["paths"]

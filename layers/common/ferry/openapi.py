@@ -1,0 +1,88 @@
+"""The OpenAPI document of every Ferry route, generated from the Powertools routers.
+
+It is written to openapi.json beside this module (`python -m ferry.openapi`) and served as a file
+by GET /v1/openapi.json, so no function imports every route module at cold start just to describe
+them. tests/unit/test_openapi.py fails when the file is out of date.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+DOCUMENT = Path(__file__).with_name("openapi.json")
+
+
+def generate() -> str:
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+
+    from ferry import __version__
+    from ferry.api import PUBLIC_PATHS, build_resolver
+    from ferry.routes import health, quota
+
+    app = build_resolver(health.router, quota.router)
+    schema = json.loads(
+        app.get_openapi_json_schema(
+            title="Ferry",
+            version=__version__,
+            description="Temporary provider-fetchable media URLs and video tasks.",
+            servers=[Server(url="/")],
+            security_schemes={"bearer": HTTPBearer(bearerFormat="fy_ key")},
+            security=[{"bearer": []}],
+        )
+    )
+    # Ferry answers every failure, validation included, with its own envelope (never a 422 list).
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    components["Error"] = ERROR_SCHEMA
+    error_response = {
+        "description": "Any failure: the documented error envelope",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            operation["responses"].pop("422", None)
+            operation["responses"]["default"] = error_response
+            if path in PUBLIC_PATHS:
+                operation["security"] = []
+    return json.dumps(schema, indent=1, sort_keys=True) + "\n"
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message", "type"],
+            "properties": {
+                "code": {"type": "string", "description": "snake_case, stable: branch on this"},
+                "message": {"type": "string", "description": "what to do, for a person"},
+                "type": {
+                    "type": "string",
+                    "enum": [
+                        "invalid_request_error",
+                        "authentication_error",
+                        "permission_error",
+                        "not_found_error",
+                        "rate_limit_error",
+                        "upstream_error",
+                        "api_error",
+                    ],
+                },
+                "request_id": {"type": "string", "description": "on 5xx responses"},
+            },
+        }
+    },
+}
+
+
+def served() -> str:
+    return DOCUMENT.read_text()
+
+
+if __name__ == "__main__":
+    DOCUMENT.write_text(generate())
+    sys.stdout.write(f"wrote {DOCUMENT}\n")
