@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from ferry.admin import main
 from ferry.data.keys import KeyRepository
 from ferry.keys import KeyRejected, KeyService

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 import pytest
+
 from ferry.clock import rfc3339
 from ferry.data.keys import KeyRecord, KeyRepository
 from ferry.keys import digest_of
-
 from tests.conftest import EVENTS, SAMPLE_KEY, LambdaContext, load_event, load_function
 
 AUTHORIZED_SAMPLE = {"authenticated": "true", "user_id": "sample-user"}

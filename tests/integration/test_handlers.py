@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
+
 from ferry.quota import QuotaService
 from ferry.services import quota_service
-
 from tests.conftest import AUTHENTICATED, LambdaContext, http_event, load_function
 
 

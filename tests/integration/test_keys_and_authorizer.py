@@ -7,10 +7,10 @@ from typing import Any
 
 import boto3
 import pytest
+
 from ferry.auth import authorize
 from ferry.data.keys import KeyRepository
 from ferry.keys import KeyRejected, KeyService
-
 from tests.conftest import FrozenClock, load_event
 
 

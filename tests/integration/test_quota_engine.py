@@ -7,10 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
+
 from ferry.data.quota import QuotaRepository
 from ferry.errors import PayloadTooLarge, QuotaExceeded
 from ferry.quota import WINDOW_SECONDS, QuotaService
-
 from tests.conftest import FrozenClock
 
 MB = 1024 * 1024

@@ -5,10 +5,10 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from ferry import errors
-from ferry.api import build_resolver, current_principal
 from pydantic import BaseModel
 
+from ferry import errors
+from ferry.api import build_resolver, current_principal
 from tests.conftest import AUTHENTICATED, LambdaContext, http_event
 
 router = APIGatewayHttpRouter()

@@ -2,6 +2,7 @@ import hashlib
 import re
 
 import pytest
+
 from ferry.keys import KEY_PREFIX, REJECTION_MESSAGES, KeyRejected, digest_of, key_from_authorization
 
 KEY = "fy_" + "a1B2-_" * 7 + "x"

@@ -1,4 +1,5 @@
 import pytest
+
 from ferry.quota import GRANULARITY_SECONDS, WINDOW_SECONDS, QuotaService, bucket_of, leaves_window_at
 
 T0 = 1_795_262_400  # a bucket boundary

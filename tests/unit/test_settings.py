@@ -1,4 +1,5 @@
 import pytest
+
 from ferry.settings import Settings, SettingsError
 
 
