@@ -3,5 +3,5 @@
 from ferry.api import build_resolver, lambda_handler_for
 from ferry.routes import health
 
-app = build_resolver(health.router)
+app = build_resolver(health.router, public=True)
 lambda_handler = lambda_handler_for(app)

@@ -33,20 +33,25 @@ def raise_it() -> None:
     raise RAISED["exc"]
 
 
-@router.get("/v1/health")
+public_router = APIGatewayHttpRouter()
+
+
+@public_router.get("/v1/health")
 def public() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@pytest.fixture
-def call(ferry_env: dict[str, str]) -> Any:
-    app = build_resolver(router)
-
+def caller(app: Any) -> Any:
     def _call(event: dict[str, Any]) -> tuple[int, dict[str, Any], dict[str, str]]:
         response = app.resolve(event, LambdaContext())
         return response["statusCode"], json.loads(response["body"]), response["headers"]
 
     return _call
+
+
+@pytest.fixture
+def call(ferry_env: dict[str, str]) -> Any:
+    return caller(build_resolver(router, max_body_bytes=1000))
 
 
 def assert_envelope(body: dict[str, Any], code: str, type_: str) -> None:
@@ -92,9 +97,27 @@ def test_unauthenticated_calls_get_401_in_the_envelope(
     assert expected_phrase in body["error"]["message"]
 
 
-def test_public_route_needs_no_key(call: Any) -> None:
+def test_public_function_needs_no_key(ferry_env: dict[str, str]) -> None:
+    call = caller(build_resolver(public_router, public=True))
     status, body, _ = call(http_event("GET", "/v1/health"))
     assert (status, body) == (200, {"status": "ok"})
+    status, body, _ = call(http_event("GET", "/v1/elsewhere"))
+    assert status == 404 and body["error"]["code"] == "route_not_found"
+
+
+def test_authentication_comes_before_the_body_is_read(call: Any) -> None:
+    rejected = {"authenticated": "false", "reason": "revoked"}
+    status, body, headers = call(http_event("POST", "/v1/echo", body="{not json", authorizer=rejected))
+    assert status == 401 and body["error"]["code"] == "invalid_api_key"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    status, _, _ = call(http_event("POST", "/v1/echo", body="x" * 5000, authorizer=rejected))
+    assert status == 401
+
+
+def test_oversized_bodies_are_413_before_parsing(call: Any) -> None:
+    status, body, _ = call(http_event("POST", "/v1/echo", body="x" * 1001, authorizer=AUTHENTICATED))
+    assert status == 413 and "presign" in body["error"]["message"]
+    assert body["error"]["type"] == "invalid_request_error"
 
 
 def test_malformed_json_is_a_400_naming_the_problem(call: Any) -> None:

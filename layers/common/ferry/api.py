@@ -3,7 +3,8 @@ every route that is not explicitly public, and every error rendered as the DESIG
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -12,11 +13,11 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from ferry.errors import AuthenticationFailed, FerryError, InvalidRequest, NotFound
+from ferry.errors import AuthenticationFailed, FerryError, InvalidRequest, NotFound, PayloadTooLarge
 from ferry.keys import REJECTION_MESSAGES, Principal
 from ferry.observability import logger, metrics, tracer
 
-PUBLIC_PATHS = frozenset({"/v1/health", "/v1/openapi.json"})
+PUBLIC_PATHS = frozenset({"/v1/health", "/v1/openapi.json"})  # documented as unauthenticated
 _PRINCIPAL = "principal"
 _SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
@@ -54,8 +55,54 @@ def _describe_validation_error(exc: RequestValidationError) -> str:
     return f"Invalid '{field}': {first.get('msg', 'invalid value')}."
 
 
-def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+class FerryResolver(APIGatewayHttpResolver):
+    """Admits a request (authentication, then the body-size cap) before anything parses it."""
+
+    def __init__(self, *, public: bool, max_body_bytes: int | None):
+        super().__init__(enable_validation=True)
+        self._public = public
+        self._max_body_bytes = max_body_bytes
+
+    def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        try:
+            principal = self._admit(event)
+        except FerryError as exc:
+            return self._early_error(exc, event, context)
+        if principal is not None:
+            self.append_context(**{_PRINCIPAL: principal})
+        return super().resolve(event, context)
+
+    def _admit(self, event: Mapping[str, Any]) -> Principal | None:
+        principal = None
+        if not self._public:
+            authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+            principal = principal_from_authorizer(authorizer.get("lambda"))
+        if self._max_body_bytes is not None:
+            body = event.get("body") or ""
+            size = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode())
+            if size > self._max_body_bytes:
+                raise PayloadTooLarge(
+                    f"This request body is {size} bytes; requests through API Gateway are limited to "
+                    f"{self._max_body_bytes} bytes. Use POST /v1/files/uploads/presign to upload larger files "
+                    "straight to storage."
+                )
+        return principal
+
+    def _early_error(self, exc: FerryError, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        request_id = getattr(context, "aws_request_id", None) or (event.get("requestContext") or {}).get("requestId")
+        body = error_body(exc.code, exc.message, exc.type, request_id if exc.status >= 500 else None)
+        return {
+            "statusCode": exc.status,
+            "headers": {"Content-Type": "application/json", **_SECURITY_HEADERS, **exc.headers},
+            "body": json.dumps(body),
+            "isBase64Encoded": False,
+        }
+
+
+def build_resolver(*routers: Router, public: bool = False, max_body_bytes: int | None = None) -> FerryResolver:
+    """The resolver for one function. `public` functions serve only unauthenticated routes (and the
+    404 for unknown ones); every other function requires an authenticated caller for every request."""
+    app = FerryResolver(public=public, max_body_bytes=max_body_bytes)
     for router in routers:
         app.include_router(router)
 
@@ -71,23 +118,13 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
             headers={**_SECURITY_HEADERS, **(headers or {})},
         )
 
-    def require_principal(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        # Powertools puts the matched route in the context; an unknown route gets its catch-all ".*"
-        # route, which answers 404 to everybody rather than 401 to the unauthenticated.
-        route = app.context.get("_route")
-        is_unknown_route = route is None or route.rule.pattern.strip("^$") == ".*"
-        if not is_unknown_route and app.context.get("_path") not in PUBLIC_PATHS:
-            authorizer = app.current_event.request_context.authorizer
-            app.append_context(**{_PRINCIPAL: principal_from_authorizer(authorizer.get_lambda)})
-        return next_middleware(app)
-
     def security_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
         response = next_middleware(app)
         for name, value in _SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
 
-    app.use(middlewares=[security_headers, require_principal])
+    app.use(middlewares=[security_headers])
 
     def handle_ferry_error(exc: FerryError) -> Response[Any]:
         rid = request_id() if exc.status >= 500 else None
@@ -101,23 +138,15 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
         message = f"There is no route {event.http_method} {event.path}. See /v1/openapi.json."
         return handle_ferry_error(NotFound(message, code="route_not_found"))
 
+    def handle_unexpected(exc: Exception) -> Response[Any]:
+        logger.exception("Unhandled error")
+        message = "Something went wrong on our side. Retry; if it persists, report the request_id."
+        return render(500, error_body("internal_error", message, "api_error", request_id()))
+
     app.exception_handler(FerryError)(handle_ferry_error)
     app.exception_handler(RequestValidationError)(handle_validation_error)
     app.not_found(handle_not_found)
-
-    @app.exception_handler(Exception)
-    def handle_unexpected(exc: Exception) -> Response[Any]:
-        logger.exception("Unhandled error")
-        return render(
-            500,
-            error_body(
-                "internal_error",
-                "Something went wrong on our side. Retry; if it persists, report the request_id.",
-                "api_error",
-                request_id(),
-            ),
-        )
-
+    app.exception_handler(Exception)(handle_unexpected)
     return app
 
 

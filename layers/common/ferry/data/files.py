@@ -1,0 +1,143 @@
+"""File records in the main table.
+
+Item: pk=FILE#<id>, sk=FILE, the file object's fields, `key` (the object key), the quota charge
+(`quota_bucket`, `quota_bytes`) so it can be settled or refunded later, `ttl` (a week after the
+object can exist at all, so the record outlives it), gsi1pk=USER#<user>, gsi1sk=FILE#<created>#<id>.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from ferry import aws
+
+
+@functools.cache
+def _serde() -> tuple[Any, Any]:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # imports boto3: keep off cold start
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    id: str
+    user_id: str
+    key: str
+    mime_type: str
+    size: int
+    sha256: str
+    filename: str
+    purpose: str
+    media_type: str
+    status: str
+    created_at: str
+    expires_at: str
+    expires_epoch: int
+    extension: str
+    quota_bucket: int
+    quota_bytes: int
+    width: int | None = None
+    height: int | None = None
+
+
+def _to_item(record: FileRecord, ttl: int) -> dict[str, Any]:
+    data = {k: v for k, v in asdict(record).items() if v is not None}
+    data.update(
+        pk=f"FILE#{record.id}",
+        sk="FILE",
+        ttl=ttl,
+        gsi1pk=f"USER#{record.user_id}",
+        gsi1sk=f"FILE#{record.created_at}#{record.id}",
+    )
+    serializer, _ = _serde()
+    return {k: serializer.serialize(v) for k, v in data.items()}
+
+
+def _from_item(item: dict[str, Any]) -> FileRecord:
+    names = {f.name for f in fields(FileRecord)}
+    _, deserializer = _serde()
+    values = {k: deserializer.deserialize(v) for k, v in item.items() if k in names}
+    for numeric in ("size", "expires_epoch", "quota_bucket", "quota_bytes", "width", "height"):
+        if values.get(numeric) is not None:
+            values[numeric] = int(values[numeric])
+    return FileRecord(**values)
+
+
+class FileRepository:
+    def __init__(self, table_name: str, dynamodb: Any | None = None):
+        self._table = table_name
+        self._ddb = dynamodb
+
+    @property
+    def _client(self) -> Any:
+        return self._ddb or aws.client("dynamodb")
+
+    def put(self, record: FileRecord, *, ttl: int) -> None:
+        self._client.put_item(
+            TableName=self._table, Item=_to_item(record, ttl), ConditionExpression="attribute_not_exists(pk)"
+        )
+
+    def get(self, file_id: str) -> FileRecord | None:
+        item = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}}
+        ).get("Item")
+        return _from_item(item) if item else None
+
+    def delete(self, file_id: str) -> None:
+        self._client.delete_item(TableName=self._table, Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}})
+
+    def list_for_user(
+        self, user_id: str, *, live_after_epoch: int, limit: int, cursor: str | None
+    ) -> tuple[list[FileRecord], str | None]:
+        """Newest first; the cursor is opaque and can only ever continue this user's listing."""
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :u AND begins_with(gsi1sk, :f)",
+            "FilterExpression": "expires_epoch > :now AND #s <> :rejected",
+            "ExpressionAttributeNames": {"#s": "status"},
+            "ExpressionAttributeValues": {
+                ":u": {"S": f"USER#{user_id}"},
+                ":f": {"S": "FILE#"},
+                ":now": {"N": str(live_after_epoch)},
+                ":rejected": {"S": "rejected"},
+            },
+            "ScanIndexForward": False,
+        }
+        if cursor:
+            params["ExclusiveStartKey"] = self._decode_cursor(cursor, user_id)
+        records: list[FileRecord] = []
+        while len(records) < limit:
+            params["Limit"] = limit - len(records)
+            page = self._client.query(**params)
+            records.extend(_from_item(item) for item in page["Items"])
+            last = page.get("LastEvaluatedKey")
+            if not last:
+                return records, None
+            params["ExclusiveStartKey"] = last
+        last_record = records[-1]
+        return records, self._encode_cursor(last_record)
+
+    @staticmethod
+    def _encode_cursor(record: FileRecord) -> str:
+        raw = json.dumps([record.created_at, record.id]).encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @staticmethod
+    def _decode_cursor(cursor: str, user_id: str) -> dict[str, Any]:
+        try:
+            created_at, file_id = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+            assert isinstance(created_at, str) and isinstance(file_id, str)
+        except Exception:
+            raise ValueError("invalid cursor") from None
+        return {
+            "pk": {"S": f"FILE#{file_id}"},
+            "sk": {"S": "FILE"},
+            "gsi1pk": {"S": f"USER#{user_id}"},
+            "gsi1sk": {"S": f"FILE#{created_at}#{file_id}"},
+        }

@@ -1,0 +1,174 @@
+"""Files: the common upload path (DESIGN §3) and the operations on stored files.
+
+Every upload: size against the media type's cap (and the inline cap for bodies that came through
+API Gateway) → type from magic bytes → image decoding → quota reserved → object stored under its
+TTL-class prefix → record written. Any failure after the reservation refunds it and removes what
+was stored, so a failed upload costs nothing and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+
+from ferry.clock import Clock, SystemClock, rfc3339
+from ferry.data.files import FileRecord, FileRepository
+from ferry.data.storage import Storage
+from ferry.errors import Gone, InvalidRequest, NotFound
+from ferry.keys import Principal
+from ferry.media import SNIFF_BYTES, Verdict, check_size, check_type, detect, sanitize_filename, verify_image
+from ferry.quota import QuotaService, Reservation
+
+# API Gateway passes at most 10 MB and a synchronous Lambda invocation at most 6 MiB of event, in
+# which binary bodies are base64 (4/3 larger): about 4.7 MB of file fits, less headers and JSON.
+INLINE_CAP_BYTES = 4_500_000
+TTL_HOURS_MIN, TTL_HOURS_MAX = 1, 168
+RECORD_GRACE_SECONDS = 8 * 86400  # the record outlives the object the lifecycle rule deletes
+DELIVERY_LINK_SECONDS = 900
+
+
+def new_file_id() -> str:
+    return "file_" + secrets.token_hex(16)
+
+
+def ttl_class_days(ttl_hours: int) -> int:
+    return math.ceil(ttl_hours / 24)
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    media_type: str = "image"
+    purpose: str = "model_input"
+    ttl_hours: int = 72
+    filename: str | None = None
+
+    def __post_init__(self) -> None:
+        if not TTL_HOURS_MIN <= self.ttl_hours <= TTL_HOURS_MAX:
+            raise InvalidRequest(f"ttl_hours must be between {TTL_HOURS_MIN} and {TTL_HOURS_MAX}.")
+
+
+class FileService:
+    def __init__(
+        self,
+        repository: FileRepository,
+        storage: Storage,
+        quota: QuotaService,
+        clock: Clock | None = None,
+        inline_cap_bytes: int = INLINE_CAP_BYTES,
+    ):
+        self.repository = repository
+        self.storage = storage
+        self.quota = quota
+        self.clock = clock or SystemClock()
+        self.inline_cap_bytes = inline_cap_bytes
+
+    # ------------------------------------------------------------------ uploads
+    def upload_bytes(self, principal: Principal, data: bytes, options: UploadOptions) -> FileRecord:
+        """An inline upload (multipart or base64): the whole body is in memory already."""
+        check_size(options.media_type, len(data), inline_cap=self.inline_cap_bytes)
+        return self._store_bytes(principal, data, options)
+
+    def _store_bytes(self, principal: Principal, data: bytes, options: UploadOptions) -> FileRecord:
+        verdict = check_type(options.media_type, detect(data[:SNIFF_BYTES]))
+        width = height = None
+        if verdict.mime_type.startswith("image/"):
+            width, height = verify_image(data)
+        digest = hashlib.sha256(data)
+        reservation = self.quota.reserve(principal.user_id, len(data), principal.quota_bytes)
+        record = self._record(principal, options, verdict, reservation, len(data), digest.hexdigest(), width, height)
+        try:
+            self.storage.put(
+                record.key,
+                data,
+                content_type=record.mime_type,
+                filename=record.filename,
+                sha256_b64=base64.b64encode(digest.digest()).decode(),
+            )
+            self._write_record_or_remove_object(record)
+        except BaseException:
+            self.quota.refund(reservation)
+            raise
+        return record
+
+    def _write_record_or_remove_object(self, record: FileRecord) -> None:
+        try:
+            self.repository.put(record, ttl=record.expires_epoch + RECORD_GRACE_SECONDS)
+        except BaseException:
+            self.storage.delete(record.key)
+            raise
+
+    def _record(
+        self,
+        principal: Principal,
+        options: UploadOptions,
+        verdict: Verdict,
+        reservation: Reservation,
+        size: int,
+        sha256_hex: str,
+        width: int | None,
+        height: int | None,
+    ) -> FileRecord:
+        now = int(self.clock.now())
+        file_id = new_file_id()
+        expires = now + options.ttl_hours * 3600
+        return FileRecord(
+            id=file_id,
+            user_id=principal.user_id,
+            key=f"ttl-{ttl_class_days(options.ttl_hours)}d/{expires}/{file_id}.{verdict.extension}",
+            mime_type=verdict.mime_type,
+            size=size,
+            sha256=sha256_hex,
+            filename=sanitize_filename(options.filename, f"{file_id}.{verdict.extension}"),
+            purpose=options.purpose,
+            media_type=options.media_type,
+            status="confirmed",
+            created_at=rfc3339(now),
+            expires_at=rfc3339(expires),
+            expires_epoch=expires,
+            extension=verdict.extension,
+            quota_bucket=reservation.bucket,
+            quota_bytes=reservation.nbytes,
+            width=width,
+            height=height,
+        )
+
+    # ------------------------------------------------------------------ files API
+    def get(self, principal: Principal, file_id: str) -> FileRecord:
+        record = self.repository.get(file_id) if file_id.startswith("file_") else None
+        if record is None or record.user_id != principal.user_id:
+            raise NotFound(f"No file {file_id} exists for this API key's user.", code="file_not_found")
+        return record
+
+    def list(self, principal: Principal, *, limit: int, cursor: str | None) -> tuple[list[FileRecord], str | None]:
+        try:
+            return self.repository.list_for_user(
+                principal.user_id, live_after_epoch=int(self.clock.now()), limit=limit, cursor=cursor
+            )
+        except ValueError:
+            raise InvalidRequest("The cursor is not one this API returned; start again without it.") from None
+
+    def delete(self, principal: Principal, file_id: str) -> FileRecord:
+        record = self.get(principal, file_id)
+        self.storage.delete(record.key)
+        self.repository.delete(record.id)
+        return record
+
+    # ------------------------------------------------------------------ delivery
+    def delivery_link(self, name: str) -> str:
+        """A short presigned GET for /f/<id>.<ext>, never outliving the file's expires_at."""
+        file_id, _, extension = name.partition(".")
+        record = self.repository.get(file_id) if file_id.startswith("file_") else None
+        if record is None or record.extension != extension or record.status != "confirmed":
+            raise NotFound("No such file.", code="file_not_found")
+        remaining = record.expires_epoch - int(self.clock.now())
+        if remaining <= 0:
+            raise Gone(f"This file expired at {record.expires_at}; upload it again.", code="file_expired")
+        return self.storage.presigned_get(
+            record.key,
+            expires_in=min(remaining, DELIVERY_LINK_SECONDS),
+            content_type=record.mime_type,
+            filename=record.filename,
+        )
