@@ -124,3 +124,25 @@ def http_event(
 
 
 AUTHENTICATED = {"authenticated": "true", "user_id": "alice", "key_id": "key_alice", "quota_bytes": ""}
+
+
+def multipart_event(
+    path: str,
+    *,
+    fields: dict[str, str],
+    file: tuple[str, bytes, str] | None,
+    authorizer: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A multipart/form-data POST as API Gateway delivers it: the body base64-encoded."""
+    import base64
+
+    from urllib3 import encode_multipart_formdata
+
+    parts: dict[str, Any] = dict(fields)
+    if file is not None:
+        parts["file"] = file
+    body, content_type = encode_multipart_formdata(parts)
+    event = http_event("POST", path, headers={"content-type": content_type}, authorizer=authorizer)
+    event["body"] = base64.b64encode(body).decode()
+    event["isBase64Encoded"] = True
+    return event

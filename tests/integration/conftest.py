@@ -53,4 +53,5 @@ def aws(ferry_env: dict[str, str], item_level_atomicity: None) -> Iterator[dict[
             KeySchema=table["KeySchema"],
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
         )
+        boto3.client("s3").create_bucket(Bucket=ferry_env["FERRY_BUCKET_NAME"])
         yield ferry_env

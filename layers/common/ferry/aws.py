@@ -25,6 +25,8 @@ def client(service: str) -> Any:
             from botocore.config import Config
 
             config = Config(retries={"mode": "standard", "max_attempts": 4})
+            if service == "s3":  # presigned URLs and POSTs must be SigV4
+                config = config.merge(Config(signature_version="s3v4"))
             _clients[service] = boto3.client(service, config=config)  # type: ignore[call-overload]
         return _clients[service]
 

@@ -19,9 +19,9 @@ def generate() -> str:
 
     from ferry import __version__
     from ferry.api import PUBLIC_PATHS, build_resolver
-    from ferry.routes import health, quota
+    from ferry.routes import files, health, quota, upload_base64, upload_file
 
-    app = build_resolver(health.router, quota.router)
+    app = build_resolver(health.router, quota.router, upload_file.router, upload_base64.router, files.router)
     schema = json.loads(
         app.get_openapi_json_schema(
             title="Ferry",

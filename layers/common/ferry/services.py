@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import functools
 
+from ferry.data.files import FileRepository
 from ferry.data.keys import KeyRepository
 from ferry.data.quota import QuotaRepository
+from ferry.data.storage import Storage
+from ferry.files import FileService
 from ferry.keys import KeyService
 from ferry.quota import QuotaService
-from ferry.settings import get_settings
+from ferry.settings import SettingsError, get_settings
 
 
 @functools.cache
@@ -22,8 +25,17 @@ def quota_service() -> QuotaService:
     return QuotaService(QuotaRepository(settings.table_name), settings.quota_limit_bytes)
 
 
+@functools.cache
+def file_service() -> FileService:
+    settings = get_settings()
+    if not settings.bucket_name:
+        raise SettingsError("Invalid Ferry configuration (FERRY_BUCKET_NAME: required by the files functions)")
+    return FileService(FileRepository(settings.table_name), Storage(settings.bucket_name), quota_service())
+
+
 def reset() -> None:
     """Forget built services (tests change settings and mocks between cases)."""
     get_settings.cache_clear()
     key_service.cache_clear()
     quota_service.cache_clear()
+    file_service.cache_clear()

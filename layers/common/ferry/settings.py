@@ -24,6 +24,8 @@ class Settings(BaseModel):
     bucket_name: str = Field("", alias="FERRY_BUCKET_NAME")
     event_bus_name: str = Field("", alias="FERRY_EVENT_BUS_NAME")
     quota_limit_bytes: int = Field(209_715_200, alias="FERRY_QUOTA_LIMIT_BYTES", gt=0)
+    delivery_base_url: str = Field("", alias="FERRY_DELIVERY_BASE_URL", pattern=r"^(https?://[^/\s]+)?$")
+    idempotency_table_name: str = Field("", alias="FERRY_IDEMPOTENCY_TABLE_NAME")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

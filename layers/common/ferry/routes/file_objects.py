@@ -1,0 +1,76 @@
+"""The file object every files route returns (DESIGN §3: Crazyrouter's fields plus Ferry's), and
+the upload options the three upload routes share."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from pydantic import BaseModel, Field
+
+from ferry.data.files import FileRecord
+from ferry.files import TTL_HOURS_MAX, TTL_HOURS_MIN, UploadOptions
+from ferry.settings import get_settings
+
+MediaTypeName = Literal["image", "video", "audio", "file"]
+PURPOSE_PATTERN = r"^[a-z0-9_.-]{1,64}$"
+Purpose = Field("model_input", pattern=PURPOSE_PATTERN, description="what the file is for")
+TtlHours = Field(72, ge=TTL_HOURS_MIN, le=TTL_HOURS_MAX, description="hours until the URL stops working")
+Filename = Field(None, max_length=1024, description="original name; metadata only")
+
+
+class FileObject(BaseModel):
+    id: str
+    url: str
+    mime_type: str
+    size: int
+    expires_at: str
+    created_at: str
+    filename: str
+    purpose: str
+    media_type: str
+    status: str
+    sha256: str
+    width: int | None = None
+    height: int | None = None
+
+
+CREATED: dict[int, Any] = {201: {"description": "Stored", "content": {"application/json": {"model": FileObject}}}}
+
+
+def delivery_base(headers: dict[str, str]) -> str:
+    """Where /f/<name> is served: configured, or this API's own origin as the caller reached it."""
+    configured = get_settings().delivery_base_url
+    if configured:
+        return configured
+    lowered = {k.lower(): v for k, v in headers.items()}
+    host = lowered.get("x-forwarded-host") or lowered.get("host", "")
+    proto = lowered.get("x-forwarded-proto") or ("http" if host.split(":")[0].endswith("localhost") else "https")
+    return f"{proto}://{host}"
+
+
+def file_object(record: FileRecord, base_url: str) -> dict[str, Any]:
+    body = FileObject(
+        id=record.id,
+        url=f"{base_url}/f/{record.id}.{record.extension}",
+        mime_type=record.mime_type,
+        size=record.size,
+        expires_at=record.expires_at,
+        created_at=record.created_at,
+        filename=record.filename,
+        purpose=record.purpose,
+        media_type=record.media_type,
+        status=record.status,
+        sha256=record.sha256,
+        width=record.width,
+        height=record.height,
+    )
+    return body.model_dump(exclude_none=True)
+
+
+def created(record: FileRecord, headers: dict[str, str]) -> Response[dict[str, Any]]:
+    return Response(status_code=201, content_type="application/json", body=file_object(record, delivery_base(headers)))
+
+
+def options(media_type: str, purpose: str, ttl_hours: int, filename: str | None) -> UploadOptions:
+    return UploadOptions(media_type=media_type, purpose=purpose, ttl_hours=ttl_hours, filename=filename)
