@@ -52,6 +52,8 @@ def aws(ferry_env: dict[str, str], item_level_atomicity: None) -> Iterator[dict[
             AttributeDefinitions=table["AttributeDefinitions"],
             KeySchema=table["KeySchema"],
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
+            StreamSpecification={"StreamEnabled": True, **table["StreamSpecification"]},
         )
         boto3.client("s3").create_bucket(Bucket=ferry_env["FERRY_BUCKET_NAME"])
+        boto3.client("events").create_event_bus(Name=ferry_env["FERRY_EVENT_BUS_NAME"])
         yield ferry_env

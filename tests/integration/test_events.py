@@ -19,6 +19,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "authorizer/garbled_key.json": {"context": {"authenticated": "false", "reason": "malformed"}},
     "authorizer/duplicated_header.json": {"context": {"authenticated": "false", "reason": "duplicated"}},
     "authorizer/unknown_key.json": {"context": {"authenticated": "false", "reason": "unknown"}},
+    "event_publisher/file_confirmed.json": {"batchItemFailures": []},
+    "event_publisher/file_expired_by_ttl.json": {"batchItemFailures": []},
     "health/get_health.json": {"status": 200, "body": {"status": "ok"}},
     "health/unknown_route.json": {"status": 404, "body": {"error": {"type": "not_found_error"}}},
     "quota/get_quota.json": {"status": 200, "body": {"used_bytes": 0, "limit_bytes": 209_715_200}},
