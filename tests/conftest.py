@@ -39,6 +39,7 @@ def ferry_env(monkeypatch: pytest.MonkeyPatch, aws_credentials: None) -> Iterato
         "FERRY_TABLE_NAME": "ferry-test",
         "FERRY_BUCKET_NAME": "ferry-test-media",
         "FERRY_EVENT_BUS_NAME": "ferry-test",
+        "FERRY_IDEMPOTENCY_TABLE_NAME": "ferry-test-idempotency",
         "FERRY_QUOTA_LIMIT_BYTES": "209715200",
         "POWERTOOLS_SERVICE_NAME": "ferry",
         "POWERTOOLS_METRICS_NAMESPACE": "Ferry",

@@ -54,6 +54,13 @@ def aws(ferry_env: dict[str, str], item_level_atomicity: None) -> Iterator[dict[
             GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
             StreamSpecification={"StreamEnabled": True, **table["StreamSpecification"]},
         )
+        idempotency = template_resource("IdempotencyTable")
+        boto3.client("dynamodb").create_table(
+            TableName=ferry_env["FERRY_IDEMPOTENCY_TABLE_NAME"],
+            BillingMode=idempotency["BillingMode"],
+            AttributeDefinitions=idempotency["AttributeDefinitions"],
+            KeySchema=idempotency["KeySchema"],
+        )
         boto3.client("s3").create_bucket(Bucket=ferry_env["FERRY_BUCKET_NAME"])
         boto3.client("events").create_event_bus(Name=ferry_env["FERRY_EVENT_BUS_NAME"])
         yield ferry_env

@@ -3,13 +3,16 @@ the upload options the three upload routes share."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, Field
 
+from ferry.api import current_principal
 from ferry.data.files import FileRecord
 from ferry.files import TTL_HOURS_MAX, TTL_HOURS_MIN, UploadOptions
+from ferry.idempotency import idempotency_key, run_once
 from ferry.settings import get_settings
 
 MediaTypeName = Literal["image", "video", "audio", "file"]
@@ -68,8 +71,22 @@ def file_object(record: FileRecord, base_url: str) -> dict[str, Any]:
     return body.model_dump(exclude_none=True)
 
 
-def created(record: FileRecord, headers: dict[str, str]) -> Response[dict[str, Any]]:
-    return Response(status_code=201, content_type="application/json", body=file_object(record, delivery_base(headers)))
+def created(body: dict[str, Any]) -> Response[dict[str, Any]]:
+    return Response(status_code=201, content_type="application/json", body=body)
+
+
+def store_once(router: Any, digest: str, upload: Callable[[], FileRecord]) -> Response[dict[str, Any]]:
+    """Run an upload under the request's Idempotency-Key (if any) and answer 201 with the file object."""
+    headers = router.current_event.headers
+    principal = current_principal(router)
+    body = run_once(
+        user_id=principal.user_id,
+        key=idempotency_key(headers),
+        digest=digest,
+        operation=lambda: file_object(upload(), delivery_base(headers)),
+        lambda_context=getattr(router, "lambda_context", None),
+    )
+    return created(body)
 
 
 def options(media_type: str, purpose: str, ttl_hours: int, filename: str | None) -> UploadOptions:

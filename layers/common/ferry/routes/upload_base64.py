@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 from ferry import inline
 from ferry.api import current_principal
+from ferry.idempotency import content_digest
 from ferry.media import check_size
-from ferry.routes.file_objects import CREATED, Filename, MediaTypeName, Purpose, TtlHours, created, options
+from ferry.routes.file_objects import CREATED, Filename, MediaTypeName, Purpose, TtlHours, options, store_once
 from ferry.services import file_service
 
 router = APIGatewayHttpRouter()
@@ -28,9 +29,10 @@ def upload_base64(body: Base64Upload) -> Response[dict[str, Any]]:
     service = file_service()
     payload = inline.parse(body.data)
     check_size(body.media_type, payload.decoded_size, inline_cap=service.inline_cap_bytes)  # before decoding
-    record = service.upload_bytes(
-        current_principal(router),
-        inline.decode(payload),
-        options(body.media_type, body.purpose, body.ttl_hours, body.filename),
+    upload_options = options(body.media_type, body.purpose, body.ttl_hours, body.filename)
+    digest = content_digest(payload.text, body.media_type, body.purpose, body.ttl_hours, body.filename)
+    return store_once(
+        router,
+        digest,
+        lambda: service.upload_bytes(current_principal(router), inline.decode(payload), upload_options),
     )
-    return created(record, router.current_event.headers)

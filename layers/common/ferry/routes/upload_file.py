@@ -8,7 +8,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from ferry.api import current_principal
 from ferry.files import TTL_HOURS_MAX, TTL_HOURS_MIN
-from ferry.routes.file_objects import CREATED, PURPOSE_PATTERN, MediaTypeName, created, options
+from ferry.idempotency import content_digest
+from ferry.routes.file_objects import CREATED, PURPOSE_PATTERN, MediaTypeName, options, store_once
 from ferry.services import file_service
 
 router = APIGatewayHttpRouter()
@@ -22,9 +23,8 @@ def upload_file(
     ttl_hours: Annotated[int, Form(ge=TTL_HOURS_MIN, le=TTL_HOURS_MAX)] = 72,
     filename: Annotated[str | None, Form(max_length=1024)] = None,
 ) -> Response[dict[str, Any]]:
-    record = file_service().upload_bytes(
-        current_principal(router),
-        file.content,
-        options(media_type, purpose, ttl_hours, filename or file.filename),
+    upload_options = options(media_type, purpose, ttl_hours, filename or file.filename)
+    digest = content_digest(file.content, media_type, purpose, ttl_hours, upload_options.filename)
+    return store_once(
+        router, digest, lambda: file_service().upload_bytes(current_principal(router), file.content, upload_options)
     )
-    return created(record, router.current_event.headers)
