@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import math
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ferry.clock import Clock, SystemClock, rfc3339
 from ferry.data.files import FileRecord, FileRepository
-from ferry.data.storage import Storage
+from ferry.data.storage import PART_SIZE, Storage
 from ferry.errors import Gone, InvalidRequest, NotFound
 from ferry.keys import Principal
 from ferry.media import SNIFF_BYTES, Verdict, check_size, check_type, detect, sanitize_filename, verify_image
@@ -28,6 +30,18 @@ INLINE_CAP_BYTES = 4_500_000
 TTL_HOURS_MIN, TTL_HOURS_MAX = 1, 168
 RECORD_GRACE_SECONDS = 8 * 86400  # the record outlives the object the lifecycle rule deletes
 DELIVERY_LINK_SECONDS = 900
+
+
+def _rechunk(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
+    """Regroup a byte stream into `size`-byte parts (S3 wants ≥ 5 MiB for every part but the last)."""
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        while len(buffer) >= size:
+            yield bytes(buffer[:size])
+            del buffer[:size]
+    if buffer:
+        yield bytes(buffer)
 
 
 def new_file_id() -> str:
@@ -78,7 +92,18 @@ class FileService:
             width, height = verify_image(data)
         digest = hashlib.sha256(data)
         reservation = self.quota.reserve(principal.user_id, len(data), principal.quota_bytes)
-        record = self._record(principal, options, verdict, reservation, len(data), digest.hexdigest(), width, height)
+        record = self._record(
+            principal,
+            options,
+            verdict,
+            reservation,
+            len(data),
+            digest.hexdigest(),
+            width,
+            height,
+            file_id=new_file_id(),
+            now=int(self.clock.now()),
+        )
         try:
             self.storage.put(
                 record.key,
@@ -90,6 +115,64 @@ class FileService:
             self._write_record_or_remove_object(record)
         except BaseException:
             self.quota.refund(reservation)
+            raise
+        return record
+
+    def upload_stream(
+        self, principal: Principal, chunks: Iterator[bytes], options: UploadOptions, *, declared_size: int | None
+    ) -> FileRecord:
+        """A server-side transfer: stream into a multipart upload with bounded memory (images, which
+        must be decoded whole, are buffered; their cap is 20 MB)."""
+        if declared_size is not None:
+            check_size(options.media_type, declared_size)
+        parts = _rechunk(chunks, PART_SIZE)
+        first = next(parts, b"")
+        check_size(options.media_type, len(first))  # an empty body is a 400
+        verdict = check_type(options.media_type, detect(first[:SNIFF_BYTES]))
+        if verdict.mime_type.startswith("image/"):
+            return self._store_bytes(principal, first + b"".join(parts), options)
+
+        reservations: list[Reservation] = []
+        if declared_size is not None:
+            reservations.append(self.quota.reserve(principal.user_id, declared_size, principal.quota_bytes))
+        digest, size = hashlib.sha256(), 0
+
+        def counted(part: bytes) -> bytes:
+            nonlocal size
+            if declared_size is None:  # no length announced: hold quota part by part
+                reservations.append(self.quota.reserve(principal.user_id, len(part), principal.quota_bytes))
+            digest.update(part)
+            size += len(part)
+            return part
+
+        file_id, now = new_file_id(), int(self.clock.now())
+        try:
+            key = self._key(file_id, options, verdict, now)
+            filename = sanitize_filename(options.filename, f"{file_id}.{verdict.extension}")
+            self.storage.put_stream(
+                key,
+                (counted(part) for part in itertools.chain([first], parts)),
+                content_type=verdict.mime_type,
+                filename=filename,
+            )
+            if declared_size is not None and size < declared_size:
+                reservations[0] = self.quota.settle(reservations[0], size)
+            record = self._record(
+                principal,
+                options,
+                verdict,
+                reservations[0],
+                size,
+                digest.hexdigest(),
+                None,
+                None,
+                file_id=file_id,
+                now=now,
+            )
+            self._write_record_or_remove_object(record)
+        except BaseException:
+            for reservation in reservations:
+                self.quota.refund(reservation)
             raise
         return record
 
@@ -110,14 +193,15 @@ class FileService:
         sha256_hex: str,
         width: int | None,
         height: int | None,
+        *,
+        file_id: str,
+        now: int,
     ) -> FileRecord:
-        now = int(self.clock.now())
-        file_id = new_file_id()
         expires = now + options.ttl_hours * 3600
         return FileRecord(
             id=file_id,
             user_id=principal.user_id,
-            key=f"ttl-{ttl_class_days(options.ttl_hours)}d/{expires}/{file_id}.{verdict.extension}",
+            key=self._key(file_id, options, verdict, now),
             mime_type=verdict.mime_type,
             size=size,
             sha256=sha256_hex,
@@ -134,6 +218,11 @@ class FileService:
             width=width,
             height=height,
         )
+
+    @staticmethod
+    def _key(file_id: str, options: UploadOptions, verdict: Verdict, now: int) -> str:
+        expires = now + options.ttl_hours * 3600
+        return f"ttl-{ttl_class_days(options.ttl_hours)}d/{expires}/{file_id}.{verdict.extension}"
 
     # ------------------------------------------------------------------ files API
     def get(self, principal: Principal, file_id: str) -> FileRecord:
