@@ -7,14 +7,15 @@ import json
 import platform
 from pathlib import Path
 
-from bench import cold_start
+from bench import cold_start, uploads
 
 RESULTS = Path(__file__).with_name("results.json")
 
 
 def main() -> None:
-    results = {"machine": {"python": platform.python_version(), "arch": platform.machine()}}
+    results: dict[str, object] = {"machine": {"python": platform.python_version(), "arch": platform.machine()}}
     results["cold_start"] = cold_start.run()
+    results["uploads"] = uploads.run()
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 

@@ -41,6 +41,16 @@ def generate() -> str:
         "description": "Any failure: the documented error envelope",
         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
     }
+    # The multipart route parses its body itself (python-multipart); describe that body here.
+    from ferry.routes.upload_file import UploadForm
+
+    form = UploadForm.model_json_schema()
+    form["properties"]["file"] = {"type": "string", "format": "binary", "description": "the file"}
+    form["required"] = ["file"]
+    schema["paths"]["/v1/files/uploads"]["post"]["requestBody"] = {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": form}},
+    }
     for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
             operation["responses"].pop("422", None)

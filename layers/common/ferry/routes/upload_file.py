@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import File, Form, UploadFile
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, Field, ValidationError
 
+from ferry import multipart
 from ferry.api import current_principal
+from ferry.errors import InvalidRequest
 from ferry.files import TTL_HOURS_MAX, TTL_HOURS_MIN
 from ferry.idempotency import content_digest
 from ferry.routes.file_objects import CREATED, PURPOSE_PATTERN, MediaTypeName, options, store_once
@@ -15,16 +17,38 @@ from ferry.services import file_service
 router = APIGatewayHttpRouter()
 
 
+class UploadForm(BaseModel):
+    """The form fields beside the `file` part (documented in openapi.json as the request body)."""
+
+    purpose: str = Field("model_input", pattern=PURPOSE_PATTERN)
+    media_type: MediaTypeName = "image"
+    ttl_hours: int = Field(72, ge=TTL_HOURS_MIN, le=TTL_HOURS_MAX)
+    filename: str | None = Field(None, max_length=1024)
+
+
+def _form() -> tuple[UploadForm, str | None, bytes]:
+    event = router.current_event
+    body = multipart.body_bytes(event.body, bool(event.is_base64_encoded))
+    form = multipart.parse(body, event.headers.get("content-type") or event.headers.get("Content-Type"))
+    del body  # the file's bytes now live only in the parsed part
+    if form.file is None:
+        raise InvalidRequest("Missing the 'file' part: send the file as multipart/form-data (-F file=@name.png).")
+    try:
+        fields = UploadForm.model_validate(form.fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field_name = ".".join(str(p) for p in error["loc"]) or "form"
+        raise InvalidRequest(f"Invalid '{field_name}': {error['msg']}.") from None
+    data = bytes(form.file.data)
+    form.file.data.clear()  # one copy of the file at a time
+    return fields, form.file.filename, data
+
+
 @router.post("/v1/files/uploads", summary="Upload a file (multipart/form-data)", responses=CREATED)
-def upload_file(
-    file: Annotated[UploadFile, File(description="the file")],
-    purpose: Annotated[str, Form(pattern=PURPOSE_PATTERN)] = "model_input",
-    media_type: Annotated[MediaTypeName, Form()] = "image",
-    ttl_hours: Annotated[int, Form(ge=TTL_HOURS_MIN, le=TTL_HOURS_MAX)] = 72,
-    filename: Annotated[str | None, Form(max_length=1024)] = None,
-) -> Response[dict[str, Any]]:
-    upload_options = options(media_type, purpose, ttl_hours, filename or file.filename)
-    digest = content_digest(file.content, media_type, purpose, ttl_hours, upload_options.filename)
+def upload_file() -> Response[dict[str, Any]]:
+    fields, part_filename, data = _form()
+    upload_options = options(fields.media_type, fields.purpose, fields.ttl_hours, fields.filename or part_filename)
+    digest = content_digest(data, fields.media_type, fields.purpose, fields.ttl_hours, upload_options.filename)
     return store_once(
-        router, digest, lambda: file_service().upload_bytes(current_principal(router), file.content, upload_options)
+        router, digest, lambda: file_service().upload_bytes(current_principal(router), data, upload_options)
     )
