@@ -1,0 +1,58 @@
+"""End-to-end fixture: a deployed Ferry stack driven over real HTTP.
+
+By default the session starts MiniStack on a free 127.0.0.1 port, builds and deploys the template
+onto it (local/stack.py, the same code as `make dev`), issues keys with ferry-admin, and stops
+MiniStack at the end. To run the same tests against a stack on AWS instead:
+
+  FERRY_E2E_BASE_URL=https://<api>.execute-api.<region>.amazonaws.com
+  FERRY_E2E_API_KEY=fy_…          a key of a user whose quota is untouched by other traffic
+  FERRY_E2E_TABLE=<TableName>     optional: lets the tests issue and revoke keys with ferry-admin
+                                  (needs AWS credentials for the stack's account in the environment)
+  FERRY_E2E_STAGE=<stage>         optional: the stage /v1/health must report
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from local import stack as local_stack
+from tests.e2e.harness import E2EStack
+
+E2E_WORKDIR = local_stack.ROOT / ".local-stack" / "e2e"
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[E2EStack]:
+    base_url, api_key = os.environ.get("FERRY_E2E_BASE_URL"), os.environ.get("FERRY_E2E_API_KEY")
+    if base_url and api_key:
+        table = os.environ.get("FERRY_E2E_TABLE") or None
+        yield E2EStack(
+            base_url=base_url.rstrip("/"),
+            api_key=api_key,
+            stage=os.environ.get("FERRY_E2E_STAGE") or None,
+            local=False,
+            table_name=table,
+            admin_env=dict(os.environ) if table else None,
+        )
+        return
+    try:
+        ministack, deployment = local_stack.up(local_stack.free_port(), E2E_WORKDIR, stage="e2e", reuse=False)
+    except local_stack.LocalStackError as exc:
+        pytest.fail(f"could not bring up the local stack: {exc}", pytrace=False)
+    try:
+        local_stack.wait_until_healthy(deployment.base_url)
+        env = deployment.env()
+        main_key, _ = local_stack.create_key(deployment.table_name, "e2e", env=env)
+        yield E2EStack(
+            base_url=deployment.base_url,
+            api_key=main_key,
+            stage=deployment.stage,
+            local=True,
+            table_name=deployment.table_name,
+            admin_env=env,
+        )
+    finally:
+        ministack.stop()

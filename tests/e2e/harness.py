@@ -1,0 +1,56 @@
+"""The deployed stack as the end-to-end tests see it (built by the `stack` fixture in conftest.py)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pytest
+import requests
+
+from local import stack as local_stack
+
+NEEDS_ADMIN = (
+    "issuing/revoking keys needs admin access to the stack's table: set FERRY_E2E_TABLE "
+    "(with AWS credentials for its account) to run this against a remote stack"
+)
+
+
+@dataclass
+class E2EStack:
+    base_url: str
+    api_key: str
+    stage: str | None
+    local: bool
+    table_name: str | None = None
+    admin_env: Mapping[str, str] | None = field(default=None, repr=False)
+    http: requests.Session = field(default_factory=requests.Session, repr=False)
+
+    @property
+    def can_admin(self) -> bool:
+        return self.table_name is not None and self.admin_env is not None
+
+    def require_admin(self) -> None:
+        if not self.can_admin:
+            pytest.skip(NEEDS_ADMIN)
+
+    def create_key(self, *, quota_mb: int | None = None, expires: str | None = None) -> tuple[str, str, str]:
+        """A new key for a new user (so its quota is untouched): (api_key, user, key_id)."""
+        self.require_admin()
+        assert self.table_name and self.admin_env
+        user = f"e2e-{secrets.token_hex(6)}"
+        api_key, key_id = local_stack.create_key(
+            self.table_name, user, env=self.admin_env, quota_mb=quota_mb, expires=expires
+        )
+        return api_key, user, key_id
+
+    def revoke(self, user: str, key_id: str) -> None:
+        assert self.table_name and self.admin_env
+        local_stack.admin(self.table_name, "keys", "revoke", "--user", user, "--key-id", key_id, env=self.admin_env)
+
+    def get(self, path: str, *, key: str | None = None, headers: Mapping[str, str] | None = None) -> requests.Response:
+        sent = dict(headers or {})
+        if key is not None:
+            sent["Authorization"] = f"Bearer {key}"
+        return self.http.get(self.base_url + path, headers=sent, timeout=30, allow_redirects=False)
