@@ -56,6 +56,8 @@ def _summary(deployment: stack.Deployment, api_key: str, reused: bool) -> str:
 Ferry is running locally (stack {deployment.stack_name}, API {deployment.api_id}).
 
   Base URL  {base}
+            {deployment.host_url}   (same API; for clients that resolve *.localhost: curl, browsers)
+  File URLs {stack.delivery_base_url(deployment)}/f/<name>
   API key   {api_key}   (user {DEV_USER}; {"reused from" if reused else "saved to"} {KEY_FILE.relative_to(stack.ROOT)})
   Table     {deployment.table_name}
   Bucket    {deployment.bucket_name}

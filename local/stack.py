@@ -18,10 +18,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import yaml  # type: ignore[import-untyped]  # (PyYAML comes with cfn-lint and moto)
@@ -228,6 +229,7 @@ class Deployment:
     stage: str
     api_id: str
     base_url: str
+    host_url: str
     table_name: str
     bucket_name: str
     outputs: dict[str, str]
@@ -253,6 +255,7 @@ def build(workdir: Path, log: Log = _quiet) -> Path:
     built template. Uses its own build and cache directories, apart from .aws-sam (the AWS build)."""
     if not SAM.exists():
         raise LocalStackError(f"{SAM} is missing: run `make tools`")
+    workdir = workdir.resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / "samconfig.toml"  # keeps the repo's samconfig.toml (AWS settings) out of it
     config.write_text("version = 0.1\n")
@@ -295,7 +298,7 @@ def deploy(
 ) -> Deployment:
     """`sam deploy` the built template onto MiniStack (skipped when MiniStack already runs exactly
     this build), then wire its HTTP API (idempotent)."""
-    stack_name = f"ferry-{stage}"
+    stack_name, workdir = f"ferry-{stage}", workdir.resolve()
     overrides = {"Stage": stage, "TracingMode": "PassThrough", **(parameters or {})}
     fingerprint = _fingerprint(built_template.parent, overrides)
     # Kept inside MiniStack, so that it is lost (and the stack redeployed) exactly when its state is.
@@ -372,10 +375,11 @@ def describe(endpoint: str, stack_name: str, stage: str) -> Deployment:
         stack_name=stack_name,
         stage=stage,
         api_id=api_id,
-        # MiniStack serves an HTTP API at {endpoint}/_aws/execute-api/{apiId}/{stage}/…; a $default
-        # stage is served from there directly. The Host-header form ({apiId}.execute-api.localhost)
-        # works too, but Python's resolver does not map *.localhost to loopback.
+        # MiniStack serves an HTTP API at {endpoint}/_aws/execute-api/{apiId}/{stage}/…, and a
+        # $default stage from there directly. The Host-header form works as well, but only for
+        # clients that map *.localhost to loopback (curl, browsers; not Python's resolver).
         base_url=f"{endpoint}/_aws/execute-api/{api_id}",
+        host_url=f"http://{api_id}.execute-api.localhost:{urlsplit(endpoint).port}",
         table_name=outputs["TableName"],
         bucket_name=outputs["BucketName"],
         outputs=outputs,
@@ -527,7 +531,31 @@ def wire(endpoint: str, stack_name: str, stage: str, template: Mapping[str, Any]
         stages = {s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}
         if "$default" not in stages:
             apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
-    return describe(endpoint, stack_name, stage)
+    deployment = describe(endpoint, stack_name, stage)
+    _set_delivery_base(client(endpoint, "lambda"), function_arns.values(), delivery_base_url(deployment))
+    return deployment
+
+
+def delivery_base_url(deployment: Deployment) -> str:
+    """The origin of the file URLs (`/f/<name>`) the local stack hands out. A function derives it from
+    the Host header when FERRY_DELIVERY_BASE_URL is unset, which with the path form gives
+    https://127.0.0.1:<port>, without the /_aws/execute-api/<apiId> prefix: so it is set, to the
+    path-form base URL if ferry accepts a path there, else to the Host-header form."""
+    from ferry.settings import Settings, SettingsError
+
+    try:
+        Settings.from_env({"FERRY_TABLE_NAME": "probe", "FERRY_DELIVERY_BASE_URL": deployment.base_url})
+    except SettingsError:
+        return deployment.host_url
+    return deployment.base_url
+
+
+def _set_delivery_base(lambda_: Any, function_arns: Iterable[str], url: str) -> None:
+    for arn in function_arns:
+        variables = lambda_.get_function_configuration(FunctionName=arn).get("Environment", {}).get("Variables", {})
+        if "FERRY_TABLE_NAME" in variables and variables.get("FERRY_DELIVERY_BASE_URL") != url:
+            variables["FERRY_DELIVERY_BASE_URL"] = url
+            lambda_.update_function_configuration(FunctionName=arn, Environment={"Variables": variables})
 
 
 def _wire_authorizers(apigw: Any, api_id: str, spec: ApiSpec, function_arns: Mapping[str, str]) -> dict[str, str]:
