@@ -50,7 +50,7 @@ def dev_key(deployment: stack.Deployment, key_file: Path = KEY_FILE) -> tuple[st
 def _summary(deployment: stack.Deployment, api_key: str, reused: bool) -> str:
     base, q = deployment.base_url, shlex.quote
     auth = q(f"Authorization: Bearer {api_key}")
-    shown = {"AWS_ENDPOINT_URL": deployment.endpoint, **stack.CREDENTIALS, "AWS_REGION": stack.REGION}
+    shown = {"AWS_ENDPOINT_URL": deployment.endpoint, **stack.CREDENTIALS, "AWS_DEFAULT_REGION": stack.REGION}
     env = " ".join(f"{k}={v}" for k, v in shown.items())
     return f"""
 Ferry is running locally (stack {deployment.stack_name}, API {deployment.api_id}).

@@ -170,7 +170,8 @@ class MiniStack:
             STATE_DIR=str(workdir / "state"),
             PERSIST_STATE="1" if persist else "0",
             S3_PERSIST="1" if persist else "0",
-            SFN_WAIT_SCALE=os.environ.get("SFN_WAIT_SCALE", "0.01"),
+            SFN_WAIT_SCALE=os.environ.get("SFN_WAIT_SCALE", "0.01"),  # Step Functions Wait states at 1 %
+            SFTP_ENABLED="0",  # no Transfer Family listener besides the gateway port
             PYTHONDONTWRITEBYTECODE="1",
         )
         with stack.log_path.open("wb") as log:
