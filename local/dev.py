@@ -5,6 +5,7 @@ and copy-paste commands; stays in the foreground until Ctrl-C, then stops what i
   FERRY_LOCAL_STAGE  stage of the local stack (default dev → stack ferry-dev)
   FERRY_LOCAL_PERSIST=0  start from an empty MiniStack and keep nothing (default: the state is
                      saved in .local-stack/state and .local-stack/s3 on Ctrl-C and restored next time)
+  FERRY_LOCAL_PARAMETERS  template parameters, e.g. "AuthorizerCacheSeconds=0 UrlAllowedNetworks=127.0.0.1/32"
 """
 
 from __future__ import annotations
@@ -93,7 +94,8 @@ def main() -> int:
     ministack: stack.MiniStack | None = None
     try:
         persist = os.environ.get("FERRY_LOCAL_PERSIST", "1") != "0"
-        ministack, deployment = stack.up(port, WORKDIR, stage=stage, persist=persist, log=_log)
+        parameters = dict(p.split("=", 1) for p in os.environ.get("FERRY_LOCAL_PARAMETERS", "").split() if "=" in p)
+        ministack, deployment = stack.up(port, WORKDIR, stage=stage, parameters=parameters, persist=persist, log=_log)
         stack.wait_until_healthy(deployment.base_url)
         api_key, reused = dev_key(deployment)
         _log(f"ready in {time.monotonic() - started:.1f} s")

@@ -300,7 +300,12 @@ def deploy(
     """`sam deploy` the built template onto MiniStack (skipped when MiniStack already runs exactly
     this build), then wire its HTTP API (idempotent)."""
     stack_name, workdir = f"ferry-{stage}", workdir.resolve()
-    overrides = {"Stage": stage, "TracingMode": "PassThrough", **(parameters or {})}
+    declared = load_template(built_template).get("Parameters", {})
+    unknown = sorted(set(parameters or {}) - set(declared))
+    if unknown:
+        log(f"ignoring parameters the template does not declare: {', '.join(unknown)}")
+    overrides = {"Stage": stage, "TracingMode": "PassThrough"}
+    overrides.update({k: v for k, v in (parameters or {}).items() if k in declared})
     fingerprint = _fingerprint(built_template.parent, overrides)
     # Kept inside MiniStack, so that it is lost (and the stack redeployed) exactly when its state is.
     marker = f"/ferry-local/{stack_name}/deployed-build"
@@ -654,12 +659,13 @@ def up(
     workdir: Path,
     *,
     stage: str = "dev",
+    parameters: Mapping[str, str] | None = None,
     reuse: bool = True,
     persist: bool = False,
     log: Log = _quiet,
 ) -> tuple[MiniStack, Deployment]:
-    """MiniStack started (or reused), the template built, deployed and wired. On failure the
-    MiniStack this call started is stopped again."""
+    """MiniStack started (or reused), the template built, deployed (with these template
+    `parameters`) and wired. On failure the MiniStack this call started is stopped again."""
     t0 = time.monotonic()
     ministack = MiniStack.start(port, workdir, reuse=reuse, persist=persist)
     try:
@@ -669,7 +675,7 @@ def up(
         built = build(workdir, log)
         log(f"built in {time.monotonic() - t0:.1f} s")
         t0 = time.monotonic()
-        deployment = deploy(ministack.endpoint, built, workdir, stage=stage, log=log)
+        deployment = deploy(ministack.endpoint, built, workdir, stage=stage, parameters=parameters, log=log)
         log(f"deployed and wired in {time.monotonic() - t0:.1f} s")
     except BaseException:
         if ministack.started_here:

@@ -39,7 +39,14 @@ def stack() -> Iterator[E2EStack]:
         )
         return
     try:
-        ministack, deployment = local_stack.up(local_stack.free_port(), E2E_WORKDIR, stage="e2e", reuse=False)
+        ministack, deployment = local_stack.up(
+            local_stack.free_port(),
+            E2E_WORKDIR,
+            stage="e2e",
+            # The remote URLs of the URL-upload tests are servers on 127.0.0.1 (DESIGN §8).
+            parameters={"UrlAllowedNetworks": "127.0.0.1/32"},
+            reuse=False,
+        )
     except local_stack.LocalStackError as exc:
         pytest.fail(f"could not bring up the local stack: {exc}", pytrace=False)
     try:
