@@ -24,3 +24,10 @@ def test_invalid_variable_is_named(name: str, value: str) -> None:
 
 def test_other_environment_is_ignored() -> None:
     assert Settings.from_env({"FERRY_TABLE_NAME": "t-1", "PATH": "/bin"}).table_name == "t-1"
+
+
+def test_allowed_networks_must_parse() -> None:
+    ok = Settings.from_env({"FERRY_TABLE_NAME": "t-1", "FERRY_URL_ALLOWED_NETWORKS": "10.1.0.0/16, fd12::/48"})
+    assert ok.url_allowed_networks.startswith("10.1")
+    with pytest.raises(SettingsError, match="FERRY_URL_ALLOWED_NETWORKS"):
+        Settings.from_env({"FERRY_TABLE_NAME": "t-1", "FERRY_URL_ALLOWED_NETWORKS": "10.1.0.0/33"})

@@ -19,9 +19,10 @@ def generate() -> str:
 
     from ferry import __version__
     from ferry.api import PUBLIC_PATHS, build_resolver
-    from ferry.routes import files, health, quota, upload_base64, upload_file
+    from ferry.routes import files, health, quota, upload_base64, upload_file, upload_url
 
-    app = build_resolver(health.router, quota.router, upload_file.router, upload_base64.router, files.router)
+    routers = (health, quota, upload_file, upload_base64, upload_url, files)
+    app = build_resolver(*(module.router for module in routers))
     schema = json.loads(
         app.get_openapi_json_schema(
             title="Ferry",

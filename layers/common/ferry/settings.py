@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import functools
+import ipaddress
 import os
 from collections.abc import Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ferry import __version__
 
@@ -26,6 +27,14 @@ class Settings(BaseModel):
     quota_limit_bytes: int = Field(209_715_200, alias="FERRY_QUOTA_LIMIT_BYTES", gt=0)
     delivery_base_url: str = Field("", alias="FERRY_DELIVERY_BASE_URL", pattern=r"^(https?://[^/\s]+)?$")
     idempotency_table_name: str = Field("", alias="FERRY_IDEMPOTENCY_TABLE_NAME")
+    url_allowed_networks: str = Field("", alias="FERRY_URL_ALLOWED_NETWORKS", max_length=2048)
+
+    @field_validator("url_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in filter(None, (p.strip() for p in value.split(","))):
+            ipaddress.ip_network(part)  # ValueError names the bad network
+        return value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,0 +1,7 @@
+"""POST /v1/files/uploads/url: a server-side, SSRF-safe transfer streamed into S3."""
+
+from ferry.api import build_resolver, lambda_handler_for
+from ferry.routes import upload_url
+
+app = build_resolver(upload_url.router, max_body_bytes=64 * 1024)
+lambda_handler = lambda_handler_for(app)
