@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -159,8 +160,9 @@ class MiniStack:
             return stack
         if not MINISTACK_PYTHON.exists():
             raise LocalStackError(f"{MINISTACK_PYTHON} is missing: run `make tools`")
-        tmp = workdir / "tmp"  # Lambda code and layers are unpacked here
-        tmp.mkdir(exist_ok=True)
+        tmp = workdir / "tmp"  # Lambda code and layers are unpacked here, per worker, and left behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
         env = aws_env(endpoint_url(port))
         env.update(
             BIND_HOST=HOST,
