@@ -218,6 +218,7 @@ class MiniStack:
         with contextlib.suppress(ProcessLookupError):  # a Lambda worker that outlived MiniStack
             os.killpg(proc.pid, signal.SIGKILL)
         self.pid_file.unlink(missing_ok=True)
+        shutil.rmtree(self.workdir / "tmp", ignore_errors=True)
 
 
 # ------------------------------------------------------------------------------ build and deploy
