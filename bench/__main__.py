@@ -7,7 +7,7 @@ import json
 import platform
 from pathlib import Path
 
-from bench import cold_start, uploads
+from bench import cold_start, uploads, url_transfer
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -16,6 +16,7 @@ def main() -> None:
     results: dict[str, object] = {"machine": {"python": platform.python_version(), "arch": platform.machine()}}
     results["cold_start"] = cold_start.run()
     results["uploads"] = uploads.run()
+    results["url_transfer"] = url_transfer.run()
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 

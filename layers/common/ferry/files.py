@@ -36,6 +36,9 @@ def _rechunk(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
     """Regroup a byte stream into `size`-byte parts (S3 wants ≥ 5 MiB for every part but the last)."""
     buffer = bytearray()
     for chunk in chunks:
+        if not buffer and len(chunk) == size:  # already a whole part: no copy
+            yield chunk
+            continue
         buffer += chunk
         while len(buffer) >= size:
             yield bytes(buffer[:size])

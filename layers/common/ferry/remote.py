@@ -474,9 +474,9 @@ class RemoteBody:
         if self._started:
             raise RuntimeError("iter_chunks() can be called once")
         self._started = True
-        buffer = bytearray()
         while True:
-            data = self._read(min(chunk_size - len(buffer), self._max_bytes + 1 - self.bytes_read))
+            # A blocking read of a whole chunk: the deadline watchdog ends it if the server stalls.
+            data = self._read(min(chunk_size, self._max_bytes + 1 - self.bytes_read))
             if not data:
                 break
             self.bytes_read += len(data)
@@ -484,19 +484,14 @@ class RemoteBody:
                 raise PayloadTooLarge(
                     f"The file at the URL is larger than the {self._max_bytes}-byte cap for this upload."
                 )
-            buffer += data
-            if len(buffer) >= chunk_size:
-                yield bytes(buffer)
-                buffer.clear()
+            yield data
         if self.content_length is not None and self.bytes_read != self.content_length:
             raise self._truncated()
-        if buffer:
-            yield bytes(buffer)
 
     def _read(self, amount: int) -> bytes:
         try:
             self._deadline.remaining()  # raises once the deadline has passed
-            data = self._raw.read1(amount, decode_content=False)
+            data = self._raw.read(amount, decode_content=False)
         except (OSError, Urllib3Error, HTTPException) as exc:
             if self._deadline.passed() or isinstance(exc, TimeoutError):
                 raise _transport_error(exc, self._deadline, self._host) from exc
