@@ -25,9 +25,14 @@ class Settings(BaseModel):
     bucket_name: str = Field("", alias="FERRY_BUCKET_NAME")
     event_bus_name: str = Field("", alias="FERRY_EVENT_BUS_NAME")
     quota_limit_bytes: int = Field(209_715_200, alias="FERRY_QUOTA_LIMIT_BYTES", gt=0)
-    delivery_base_url: str = Field("", alias="FERRY_DELIVERY_BASE_URL", pattern=r"^(https?://[^/\s]+)?$")
+    delivery_base_url: str = Field("", alias="FERRY_DELIVERY_BASE_URL", pattern=r"^(https?://[^/\s]+(/[^\s]*)?)?$")
     idempotency_table_name: str = Field("", alias="FERRY_IDEMPOTENCY_TABLE_NAME")
     url_allowed_networks: str = Field("", alias="FERRY_URL_ALLOWED_NETWORKS", max_length=2048)
+
+    @field_validator("delivery_base_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
     @field_validator("url_allowed_networks")
     @classmethod
