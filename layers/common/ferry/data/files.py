@@ -13,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from ferry import aws
+from ferry.data import TableRepository
 
 
 @functools.cache
@@ -68,15 +68,7 @@ def _from_item(item: dict[str, Any]) -> FileRecord:
     return FileRecord(**values)
 
 
-class FileRepository:
-    def __init__(self, table_name: str, dynamodb: Any | None = None):
-        self._table = table_name
-        self._ddb = dynamodb
-
-    @property
-    def _client(self) -> Any:
-        return self._ddb or aws.client("dynamodb")
-
+class FileRepository(TableRepository):
     def put(self, record: FileRecord, *, ttl: int) -> None:
         self._client.put_item(
             TableName=self._table, Item=_to_item(record, ttl), ConditionExpression="attribute_not_exists(pk)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ferry import aws
+from ferry.data import TableRepository
 
 
 @dataclass(frozen=True)
@@ -54,15 +54,7 @@ def _from_item(item: dict[str, Any]) -> KeyRecord:
     )
 
 
-class KeyRepository:
-    def __init__(self, table_name: str, dynamodb: Any | None = None):
-        self._table = table_name
-        self._ddb = dynamodb
-
-    @property
-    def _client(self) -> Any:
-        return self._ddb or aws.client("dynamodb")
-
+class KeyRepository(TableRepository):
     def put(self, record: KeyRecord) -> None:
         self._client.put_item(
             TableName=self._table,

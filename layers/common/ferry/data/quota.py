@@ -15,19 +15,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from ferry import aws
+from ferry.data import TableRepository
 
 BUCKET_PREFIX = "b"
 
 
-class QuotaRepository:
-    def __init__(self, table_name: str, dynamodb: Any | None = None):
-        self._table = table_name
-        self._ddb = dynamodb
-
-    @property
-    def _client(self) -> Any:
-        return self._ddb or aws.client("dynamodb")
-
+class QuotaRepository(TableRepository):
     @staticmethod
     def _key(user_id: str) -> dict[str, Any]:
         return {"pk": {"S": f"QUOTA#{user_id}"}, "sk": {"S": "QUOTA"}}
