@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import functools
 import posixpath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from aws_lambda_powertools.event_handler import Response
@@ -15,10 +15,12 @@ from ferry.data.storage import PART_SIZE
 from ferry.files import UploadOptions
 from ferry.idempotency import content_digest
 from ferry.media import RULES
-from ferry.remote import FetchPolicy, open_remote, parse_networks
 from ferry.routes.file_objects import CREATED, Filename, MediaTypeName, Purpose, TtlHours, store_once
 from ferry.services import file_service
 from ferry.settings import get_settings
+
+if TYPE_CHECKING:
+    from ferry.remote import FetchPolicy
 
 router = APIGatewayHttpRouter()
 LAMBDA_MARGIN_SECONDS = 4.0  # time kept back to finish the S3 upload and the record
@@ -34,6 +36,8 @@ class UrlUpload(BaseModel):
 
 @functools.cache
 def fetch_policy() -> FetchPolicy:
+    from ferry.remote import FetchPolicy, parse_networks  # requests/urllib3: off the cold start
+
     return FetchPolicy(allowed_networks=parse_networks(get_settings().url_allowed_networks))
 
 
@@ -53,6 +57,8 @@ def upload_url(body: UrlUpload) -> Response[dict[str, Any]]:
     principal = current_principal(router)
 
     def transfer() -> FileRecord:
+        from ferry.remote import open_remote
+
         with open_remote(
             body.url, max_bytes=RULES[body.media_type].cap_bytes, policy=fetch_policy(), deadline_seconds=_deadline()
         ) as remote:
