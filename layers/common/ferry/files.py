@@ -14,14 +14,26 @@ import itertools
 import math
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from ferry.clock import Clock, SystemClock, rfc3339
 from ferry.data.files import FileRecord, FileRepository
 from ferry.data.storage import PART_SIZE, Storage
-from ferry.errors import Gone, InvalidRequest, NotFound
+from ferry.errors import FerryError, Gone, InvalidRequest, NotFound, PayloadTooLarge, UnsupportedMediaType
 from ferry.keys import Principal
-from ferry.media import SNIFF_BYTES, Verdict, check_size, check_type, detect, sanitize_filename, verify_image
+from ferry.media import (
+    EXTENSIONS,
+    OCTET_STREAM,
+    RULES,
+    SNIFF_BYTES,
+    Verdict,
+    check_size,
+    check_type,
+    detect,
+    sanitize_filename,
+    verify_image,
+)
 from ferry.quota import QuotaService, Reservation
 
 # API Gateway passes at most 10 MB and a synchronous Lambda invocation at most 6 MiB of event, in
@@ -45,6 +57,18 @@ def _rechunk(chunks: Iterator[bytes], size: int) -> Iterator[bytes]:
             del buffer[:size]
     if buffer:
         yield bytes(buffer)
+
+
+def declared_type(media_type: str, mime_type: str) -> str:
+    """The Content-Type a presigned POST must carry: an allowed type of the media type, or
+    application/octet-stream for `file` (storage never serves a declared active type)."""
+    if media_type == "file":
+        return OCTET_STREAM
+    mime = mime_type.strip().lower()
+    if mime not in RULES[media_type].allowed:
+        allowed = ", ".join(sorted(RULES[media_type].allowed))
+        raise UnsupportedMediaType(f"mime_type must be one of {allowed} for media_type '{media_type}'.")
+    return mime
 
 
 def new_file_id() -> str:
@@ -75,12 +99,14 @@ class FileService:
         quota: QuotaService,
         clock: Clock | None = None,
         inline_cap_bytes: int = INLINE_CAP_BYTES,
+        pending_grace_seconds: int = 300,
     ):
         self.repository = repository
         self.storage = storage
         self.quota = quota
         self.clock = clock or SystemClock()
         self.inline_cap_bytes = inline_cap_bytes
+        self.pending_grace_seconds = pending_grace_seconds
 
     # ------------------------------------------------------------------ uploads
     def upload_bytes(self, principal: Principal, data: bytes, options: UploadOptions) -> FileRecord:
@@ -226,6 +252,109 @@ class FileService:
     def _key(file_id: str, options: UploadOptions, verdict: Verdict, now: int) -> str:
         expires = now + options.ttl_hours * 3600
         return f"ttl-{ttl_class_days(options.ttl_hours)}d/{expires}/{file_id}.{verdict.extension}"
+
+    # ------------------------------------------------------------------ presigned uploads
+    def presign(
+        self, principal: Principal, options: UploadOptions, *, size: int, mime_type: str, window_seconds: int
+    ) -> tuple[FileRecord, dict[str, Any]]:
+        """Reserve the declared size and hand out a POST policy for exactly this key, type and size."""
+        check_size(options.media_type, size)
+        content_type = declared_type(options.media_type, mime_type)
+        verdict = Verdict(content_type, EXTENSIONS.get(content_type, "bin"))
+        reservation = self.quota.reserve(principal.user_id, size, principal.quota_bytes)
+        now = int(self.clock.now())
+        record = replace(
+            self._record(
+                principal, options, verdict, reservation, size, "", None, None, file_id=new_file_id(), now=now
+            ),
+            status="pending",
+            upload_expires_epoch=now + window_seconds,
+        )
+        try:
+            post = self.storage.presigned_post(
+                record.key, content_type=content_type, max_bytes=size, expires_in=window_seconds
+            )
+            self.repository.put(record, ttl=record.expires_epoch + RECORD_GRACE_SECONDS)
+        except BaseException:
+            self.quota.refund(reservation)
+            raise
+        return record, post
+
+    def finalize(self, key: str) -> str:
+        """Settle the presigned upload that just landed at `key`: confirmed or rejected. Returns the
+        outcome; a redelivered event finds the file settled and changes nothing."""
+        file_id = key.rsplit("/", 1)[-1].split(".", 1)[0]
+        record = self.repository.get(file_id) if file_id.startswith("file_") else None
+        if record is None or record.key != key:
+            self.storage.delete(key)  # nothing asked for this object
+            return "orphan_deleted"
+        if record.status != "pending":
+            if record.status == "rejected":
+                self.storage.delete(key)  # arrived after its upload was given up (or re-sent)
+            return "already_settled"
+        try:
+            size, sha256, width, height = self._inspect(record)
+        except FerryError as problem:
+            return self._reject(record, problem.message)
+        if not self.repository.settle_pending(
+            record.id,
+            "confirmed",
+            size=size,
+            sha256=sha256,
+            quota_bytes=size,
+            **({"width": width, "height": height} if width is not None else {}),
+        ):
+            return "already_settled"
+        self.quota.settle(self._reservation(record), size)
+        return "confirmed"
+
+    def _inspect(self, record: FileRecord) -> tuple[int, str, int | None, int | None]:
+        size = self.storage.size_of(record.key)
+        if size is None:
+            raise NotFound("The uploaded object disappeared before it was checked.")
+        check_size(record.media_type, size)
+        if size > record.quota_bytes:
+            raise PayloadTooLarge(f"The upload is {size} bytes, more than the {record.quota_bytes} declared.")
+        head = self.storage.open(record.key, first_bytes=SNIFF_BYTES).read()
+        detected = check_type(record.media_type, detect(head))
+        if detected.mime_type != record.mime_type:
+            raise UnsupportedMediaType(
+                f"The uploaded bytes are {detected.mime_type}, not the declared {record.mime_type}."
+            )
+        digest, width, height = hashlib.sha256(), None, None
+        if record.mime_type.startswith("image/"):
+            data = self.storage.open(record.key).read()  # ≤ 20 MB: images must decode whole
+            width, height = verify_image(data)
+            digest.update(data)
+        else:
+            for chunk in self.storage.open(record.key).iter_chunks(PART_SIZE):
+                digest.update(chunk)
+        return size, digest.hexdigest(), width, height
+
+    def _reject(self, record: FileRecord, reason: str) -> str:
+        if not self.repository.settle_pending(record.id, "rejected", reason=reason):
+            return "already_settled"
+        self.storage.delete(record.key)
+        self.quota.refund(self._reservation(record))
+        return "rejected"
+
+    def sweep_abandoned(self) -> dict[str, int]:
+        """Release presigned uploads whose window closed (plus a grace for late events) with nothing
+        received; an object that did arrive is finalized here instead."""
+        outcomes: dict[str, int] = {}
+        cutoff = int(self.clock.now()) - self.pending_grace_seconds
+        for record in self.repository.pending_closed_before(cutoff):
+            if self.storage.size_of(record.key) is not None:
+                outcome = self.finalize(record.key)
+            else:
+                outcome = self._reject(record, "The upload window closed before the file arrived; ask for a new one.")
+                outcome = "abandoned" if outcome == "rejected" else outcome
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        return outcomes
+
+    @staticmethod
+    def _reservation(record: FileRecord) -> Reservation:
+        return Reservation(record.user_id, record.quota_bucket, record.quota_bytes)
 
     # ------------------------------------------------------------------ files API
     def get(self, principal: Principal, file_id: str) -> FileRecord:

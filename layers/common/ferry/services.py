@@ -30,7 +30,12 @@ def file_service() -> FileService:
     settings = get_settings()
     if not settings.bucket_name:
         raise SettingsError("Invalid Ferry configuration (FERRY_BUCKET_NAME: required by the files functions)")
-    return FileService(FileRepository(settings.table_name), Storage(settings.bucket_name), quota_service())
+    return FileService(
+        FileRepository(settings.table_name),
+        Storage(settings.bucket_name),
+        quota_service(),
+        pending_grace_seconds=settings.pending_grace_seconds,
+    )
 
 
 def reset() -> None:

@@ -28,6 +28,8 @@ class Settings(BaseModel):
     delivery_base_url: str = Field("", alias="FERRY_DELIVERY_BASE_URL", pattern=r"^(https?://[^/\s]+(/[^\s]*)?)?$")
     idempotency_table_name: str = Field("", alias="FERRY_IDEMPOTENCY_TABLE_NAME")
     url_allowed_networks: str = Field("", alias="FERRY_URL_ALLOWED_NETWORKS", max_length=2048)
+    presign_window_seconds: int = Field(600, alias="FERRY_PRESIGN_WINDOW_SECONDS", ge=5, le=900)
+    pending_grace_seconds: int = Field(300, alias="FERRY_PENDING_GRACE_SECONDS", ge=0, le=1200)
 
     @field_validator("delivery_base_url")
     @classmethod

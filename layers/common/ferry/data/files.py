@@ -13,6 +13,9 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from ferry import aws
 from ferry.data import TableRepository
 
 
@@ -43,6 +46,8 @@ class FileRecord:
     quota_bytes: int
     width: int | None = None
     height: int | None = None
+    upload_expires_epoch: int | None = None  # presigned uploads: when the upload window closes
+    reason: str | None = None  # rejected files: why, for a person
 
 
 def _to_item(record: FileRecord, ttl: int) -> dict[str, Any]:
@@ -54,6 +59,9 @@ def _to_item(record: FileRecord, ttl: int) -> dict[str, Any]:
         gsi1pk=f"USER#{record.user_id}",
         gsi1sk=f"FILE#{record.created_at}#{record.id}",
     )
+    if record.status == "pending" and record.upload_expires_epoch is not None:
+        # Sparse index of uploads still awaited, ordered by when their window closes (the sweeper's).
+        data.update(gsi2pk="PENDING", gsi2sk=f"{record.upload_expires_epoch:012d}#{record.id}")
     serializer, _ = _serde()
     return {k: serializer.serialize(v) for k, v in data.items()}
 
@@ -62,7 +70,7 @@ def _from_item(item: dict[str, Any]) -> FileRecord:
     names = {f.name for f in fields(FileRecord)}
     _, deserializer = _serde()
     values = {k: deserializer.deserialize(v) for k, v in item.items() if k in names}
-    for numeric in ("size", "expires_epoch", "quota_bucket", "quota_bytes", "width", "height"):
+    for numeric in ("size", "expires_epoch", "quota_bucket", "quota_bytes", "width", "height", "upload_expires_epoch"):
         if values.get(numeric) is not None:
             values[numeric] = int(values[numeric])
     return FileRecord(**values)
@@ -79,6 +87,42 @@ class FileRepository(TableRepository):
             TableName=self._table, Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}}
         ).get("Item")
         return _from_item(item) if item else None
+
+    def settle_pending(self, file_id: str, status: str, **changes: Any) -> bool:
+        """Move a pending file to `status` (and set `changes`) unless something already settled it."""
+        serializer, _ = _serde()
+        names = {"#s": "status", **{f"#f{i}": k for i, k in enumerate(changes)}}
+        values = {
+            ":pending": {"S": "pending"},
+            ":status": {"S": status},
+            **{f":v{i}": serializer.serialize(v) for i, v in enumerate(changes.values())},
+        }
+        assignments = ["#s = :status", *(f"#f{i} = :v{i}" for i in range(len(changes)))]
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}},
+                UpdateExpression="SET " + ", ".join(assignments) + " REMOVE gsi2pk, gsi2sk",
+                ConditionExpression="#s = :pending",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if aws.is_conditional_check_failure(exc):
+                return False
+            raise
+
+    def pending_closed_before(self, epoch: int, limit: int = 100) -> list[FileRecord]:
+        """Presigned uploads whose window closed before `epoch` and that were never settled."""
+        page = self._client.query(
+            TableName=self._table,
+            IndexName="gsi2",
+            KeyConditionExpression="gsi2pk = :p AND gsi2sk < :before",
+            ExpressionAttributeValues={":p": {"S": "PENDING"}, ":before": {"S": f"{epoch:012d}"}},
+            Limit=limit,
+        )
+        return [_from_item(item) for item in page["Items"]]
 
     def delete(self, file_id: str) -> None:
         self._client.delete_item(TableName=self._table, Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}})

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
+from botocore.exceptions import ClientError
+
 from ferry import aws
 
 PART_SIZE = 8 * 1024 * 1024
@@ -56,6 +58,30 @@ class Storage:
         except BaseException:
             self._client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
             raise
+
+    def presigned_post(self, key: str, *, content_type: str, max_bytes: int, expires_in: int) -> dict[str, Any]:
+        """A browser/curl-ready POST policy: this exact key and Content-Type, 1..max_bytes bytes."""
+        post: dict[str, Any] = self._client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=key,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_in,
+        )
+        return post
+
+    def size_of(self, key: str) -> int | None:
+        try:
+            return int(self._client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+
+    def open(self, key: str, *, first_bytes: int | None = None) -> Any:
+        """The object's body as a stream (optionally only its first bytes)."""
+        extra = {"Range": f"bytes=0-{first_bytes - 1}"} if first_bytes else {}
+        return self._client.get_object(Bucket=self.bucket, Key=key, **extra)["Body"]
 
     def delete(self, key: str) -> None:
         self._client.delete_object(Bucket=self.bucket, Key=key)

@@ -36,6 +36,7 @@ class FileObject(BaseModel):
     sha256: str
     width: int | None = None
     height: int | None = None
+    reason: str | None = None
 
 
 CREATED: dict[int, Any] = {201: {"description": "Stored", "content": {"application/json": {"model": FileObject}}}}
@@ -67,6 +68,7 @@ def file_object(record: FileRecord, base_url: str) -> dict[str, Any]:
         sha256=record.sha256,
         width=record.width,
         height=record.height,
+        reason=record.reason,
     )
     return body.model_dump(exclude_none=True)
 
