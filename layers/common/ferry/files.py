@@ -286,8 +286,9 @@ class FileService:
         file_id = key.rsplit("/", 1)[-1].split(".", 1)[0]
         record = self.repository.get(file_id) if file_id.startswith("file_") else None
         if record is None or record.key != key:
-            self.storage.delete(key)  # nothing asked for this object
-            return "orphan_deleted"
+            # Inline and URL uploads store the object before their record, and S3 notifies for them
+            # too; a presigned upload's record always exists before its URL is handed out.
+            return "not_presigned"
         if record.status != "pending":
             if record.status == "rejected":
                 self.storage.delete(key)  # arrived after its upload was given up (or re-sent)
