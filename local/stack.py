@@ -307,7 +307,9 @@ def deploy(
     unknown = sorted(set(parameters or {}) - set(declared))
     if unknown:
         log(f"ignoring parameters the template does not declare: {', '.join(unknown)}")
-    overrides = {"Stage": stage, "TracingMode": "PassThrough"}
+    # No CloudFront locally: MiniStack would invent a *.cloudfront.net domain that serves nothing, and
+    # files are delivered through GET /f/{name} instead.
+    overrides = {"Stage": stage, "TracingMode": "PassThrough", "EnableCdn": "false"}
     overrides.update({k: v for k, v in (parameters or {}).items() if k in declared})
     fingerprint = _fingerprint(built_template.parent, overrides)
     # Kept inside MiniStack, so that it is lost (and the stack redeployed) exactly when its state is.

@@ -129,3 +129,17 @@ def test_delivered_object_has_the_stored_type(aws: dict[str, str]) -> None:
     key = stored_objects(aws["FERRY_BUCKET_NAME"])[0]
     head = boto3.client("s3").head_object(Bucket=aws["FERRY_BUCKET_NAME"], Key=key)
     assert head["ContentType"] == "image/gif" and created["mime_type"] == "image/gif"
+
+
+def test_with_a_cdn_the_url_is_the_object_path_on_the_distribution(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ferry import services
+
+    monkeypatch.setenv("FERRY_CDN_DOMAIN", "d111111abcdef8.cloudfront.net")
+    services.reset()
+    _, created, _ = upload(PNG)
+    key = stored_objects(aws["FERRY_BUCKET_NAME"])[0]
+    assert created["url"] == f"https://d111111abcdef8.cloudfront.net/{key}"
+    head = boto3.client("s3").head_object(Bucket=aws["FERRY_BUCKET_NAME"], Key=key)
+    assert head["CacheControl"] == "public, max-age=300"

@@ -25,6 +25,7 @@ class Settings(BaseModel):
     bucket_name: str = Field("", alias="FERRY_BUCKET_NAME")
     event_bus_name: str = Field("", alias="FERRY_EVENT_BUS_NAME")
     quota_limit_bytes: int = Field(209_715_200, alias="FERRY_QUOTA_LIMIT_BYTES", gt=0)
+    cdn_domain: str = Field("", alias="FERRY_CDN_DOMAIN", pattern=r"^[a-z0-9.-]*$")
     delivery_base_url: str = Field("", alias="FERRY_DELIVERY_BASE_URL", pattern=r"^(https?://[^/\s]+(/[^\s]*)?)?$")
     idempotency_table_name: str = Field("", alias="FERRY_IDEMPOTENCY_TABLE_NAME")
     url_allowed_networks: str = Field("", alias="FERRY_URL_ALLOWED_NETWORKS", max_length=2048)

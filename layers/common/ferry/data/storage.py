@@ -13,6 +13,8 @@ from botocore.exceptions import ClientError
 from ferry import aws
 
 PART_SIZE = 8 * 1024 * 1024
+# Edge caches keep an object this long at most, so a file deleted early stops being served soon after.
+CACHE_CONTROL = "public, max-age=300"
 
 
 def content_disposition(filename: str) -> str:
@@ -36,13 +38,18 @@ class Storage:
             Body=body,
             ContentType=content_type,
             ContentDisposition=content_disposition(filename),
+            CacheControl=CACHE_CONTROL,
             ChecksumSHA256=sha256_b64,
         )
 
     def put_stream(self, key: str, parts: Iterable[bytes], *, content_type: str, filename: str) -> int:
         """Multipart upload from an iterator of ≥5 MiB parts (the last may be smaller); aborts on any error."""
         upload_id = self._client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, ContentType=content_type, ContentDisposition=content_disposition(filename)
+            Bucket=self.bucket,
+            Key=key,
+            ContentType=content_type,
+            ContentDisposition=content_disposition(filename),
+            CacheControl=CACHE_CONTROL,
         )["UploadId"]
         try:
             etags = []

@@ -53,10 +53,19 @@ def delivery_base(headers: dict[str, str]) -> str:
     return f"{proto}://{host}"
 
 
+def delivery_url(record: FileRecord, base_url: str) -> str:
+    """Production: the CloudFront URL of the object (its path carries the expiry the edge enforces).
+    Without a CDN (the local stack): this API's own GET /f/{name}."""
+    cdn = get_settings().cdn_domain
+    if cdn:
+        return f"https://{cdn}/{record.key}"
+    return f"{base_url}/f/{record.id}.{record.extension}"
+
+
 def file_object(record: FileRecord, base_url: str) -> dict[str, Any]:
     body = FileObject(
         id=record.id,
-        url=f"{base_url}/f/{record.id}.{record.extension}",
+        url=delivery_url(record, base_url),
         mime_type=record.mime_type,
         size=record.size,
         expires_at=record.expires_at,
