@@ -17,3 +17,15 @@ class TableRepository:
     @property
     def _client(self) -> Any:
         return self._ddb or aws.client("dynamodb")
+
+    def _update_if(self, **update: Any) -> bool:
+        """An UpdateItem on this table; False when its ConditionExpression does not hold."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.update_item(TableName=self._table, **update)
+            return True
+        except ClientError as exc:
+            if aws.is_conditional_check_failure(exc):
+                return False
+            raise

@@ -13,9 +13,6 @@ import json
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ferry import aws
 from ferry.data import TableRepository
 
 
@@ -98,20 +95,13 @@ class FileRepository(TableRepository):
             **{f":v{i}": serializer.serialize(v) for i, v in enumerate(changes.values())},
         }
         assignments = ["#s = :status", *(f"#f{i} = :v{i}" for i in range(len(changes)))]
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}},
-                UpdateExpression="SET " + ", ".join(assignments) + " REMOVE gsi2pk, gsi2sk",
-                ConditionExpression="#s = :pending",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if aws.is_conditional_check_failure(exc):
-                return False
-            raise
+        return self._update_if(
+            Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}},
+            UpdateExpression="SET " + ", ".join(assignments) + " REMOVE gsi2pk, gsi2sk",
+            ConditionExpression="#s = :pending",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
 
     def pending_closed_before(self, epoch: int, limit: int = 100) -> list[FileRecord]:
         """Presigned uploads whose window closed before `epoch` and that were never settled."""

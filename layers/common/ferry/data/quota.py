@@ -12,9 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from ferry import aws
 from ferry.data import TableRepository
 
 BUCKET_PREFIX = "b"
@@ -27,41 +24,27 @@ class QuotaRepository(TableRepository):
 
     def try_charge(self, user_id: str, bucket: int, nbytes: int, max_used_before: int, ttl: int) -> bool:
         """Add `nbytes` to `used` and to the bucket if `used` is at most `max_used_before`."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(user_id),
-                UpdateExpression="ADD used :n, #b :n SET #ttl = :ttl",
-                ConditionExpression="attribute_not_exists(used) OR used <= :room",
-                ExpressionAttributeNames={"#b": f"{BUCKET_PREFIX}{bucket}", "#ttl": "ttl"},
-                ExpressionAttributeValues={
-                    ":n": {"N": str(nbytes)},
-                    ":room": {"N": str(max_used_before)},
-                    ":ttl": {"N": str(ttl)},
-                },
-            )
-            return True
-        except ClientError as exc:
-            if aws.is_conditional_check_failure(exc):
-                return False
-            raise
+        return self._update_if(
+            Key=self._key(user_id),
+            UpdateExpression="ADD used :n, #b :n SET #ttl = :ttl",
+            ConditionExpression="attribute_not_exists(used) OR used <= :room",
+            ExpressionAttributeNames={"#b": f"{BUCKET_PREFIX}{bucket}", "#ttl": "ttl"},
+            ExpressionAttributeValues={
+                ":n": {"N": str(nbytes)},
+                ":room": {"N": str(max_used_before)},
+                ":ttl": {"N": str(ttl)},
+            },
+        )
 
     def uncharge(self, user_id: str, bucket: int, nbytes: int) -> bool:
         """Give back `nbytes` charged in `bucket`; False if the bucket has already left the window."""
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(user_id),
-                UpdateExpression="ADD used :neg, #b :neg",
-                ConditionExpression="#b >= :n",
-                ExpressionAttributeNames={"#b": f"{BUCKET_PREFIX}{bucket}"},
-                ExpressionAttributeValues={":n": {"N": str(nbytes)}, ":neg": {"N": str(-nbytes)}},
-            )
-            return True
-        except ClientError as exc:
-            if aws.is_conditional_check_failure(exc):
-                return False
-            raise
+        return self._update_if(
+            Key=self._key(user_id),
+            UpdateExpression="ADD used :neg, #b :neg",
+            ConditionExpression="#b >= :n",
+            ExpressionAttributeNames={"#b": f"{BUCKET_PREFIX}{bucket}"},
+            ExpressionAttributeValues={":n": {"N": str(nbytes)}, ":neg": {"N": str(-nbytes)}},
+        )
 
     def read(self, user_id: str) -> dict[int, int]:
         """The bucket totals, read consistently: {bucket_start: bytes}."""
@@ -77,17 +60,10 @@ class QuotaRepository(TableRepository):
         names = {f"#b{i}": f"{BUCKET_PREFIX}{b}" for i, b in enumerate(stale)}
         values: dict[str, Any] = {f":v{i}": {"N": str(v)} for i, v in enumerate(stale.values())}
         values[":neg"] = {"N": str(-sum(stale.values()))}
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=self._key(user_id),
-                UpdateExpression="ADD used :neg REMOVE " + ", ".join(names),
-                ConditionExpression=" AND ".join(f"#b{i} = :v{i}" for i in range(len(stale))),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-            )
-            return True
-        except ClientError as exc:
-            if aws.is_conditional_check_failure(exc):
-                return False
-            raise
+        return self._update_if(
+            Key=self._key(user_id),
+            UpdateExpression="ADD used :neg REMOVE " + ", ".join(names),
+            ConditionExpression=" AND ".join(f"#b{i} = :v{i}" for i in range(len(stale))),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
