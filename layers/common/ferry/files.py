@@ -75,6 +75,25 @@ def new_file_id() -> str:
     return "file_" + secrets.token_hex(16)
 
 
+FILE_PREFIX, ASSET_PREFIX, ASSET_SCHEME = "file_", "asset_", "asset://"
+
+
+def asset_id_for(file_id: str) -> str:
+    """The Chenyu-dialect name of a file: `asset_<same 128 bits>`; `asset://<it>` is its URI."""
+    return ASSET_PREFIX + file_id.removeprefix(FILE_PREFIX)
+
+
+def file_id_from_reference(reference: str) -> str | None:
+    """The file id a caller's reference names (`file_…`, `asset_…` or `asset://asset_…`), or None
+    when the text is not a file reference at all."""
+    name = reference.removeprefix(ASSET_SCHEME) if reference.startswith(ASSET_SCHEME) else reference
+    for prefix in (FILE_PREFIX, ASSET_PREFIX):
+        suffix = name.removeprefix(prefix)
+        if suffix != name and len(suffix) == 32 and all(c in "0123456789abcdef" for c in suffix):
+            return FILE_PREFIX + suffix
+    return None
+
+
 def ttl_class_days(ttl_hours: int) -> int:
     return math.ceil(ttl_hours / 24)
 
