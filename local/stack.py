@@ -542,9 +542,44 @@ def wire(endpoint: str, stack_name: str, stage: str, template: Mapping[str, Any]
         stages = {s["StageName"] for s in apigw.get_stages(ApiId=api_id)["Items"]}
         if "$default" not in stages:
             apigw.create_stage(ApiId=api_id, StageName="$default", AutoDeploy=True)
+    _apply_lifecycle_rules(client(endpoint, "s3"), template, physical)
     deployment = describe(endpoint, stack_name, stage)
     _set_delivery_base(client(endpoint, "lambda"), function_arns.values(), delivery_base_url(deployment))
     return deployment
+
+
+_LIFECYCLE_RULE_PROPERTIES = {"Id", "Status", "Prefix", "ExpirationInDays", "AbortIncompleteMultipartUpload"}
+
+
+def lifecycle_rules(bucket: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A bucket resource's CloudFormation lifecycle rules in the S3 API's form (what CloudFormation
+    itself sends). Only the properties Ferry uses are translated; any other one is an error, so that
+    the local bucket never silently differs from the template."""
+    rules = []
+    for rule in bucket.get("Properties", {}).get("LifecycleConfiguration", {}).get("Rules", []):
+        unknown = set(rule) - _LIFECYCLE_RULE_PROPERTIES
+        if unknown:
+            raise LocalStackError(f"lifecycle rule {rule.get('Id')}: translate {sorted(unknown)} in local/stack.py")
+        converted: dict[str, Any] = {
+            "ID": rule["Id"],
+            "Status": rule["Status"],
+            "Filter": {"Prefix": rule.get("Prefix", "")},
+        }
+        if "ExpirationInDays" in rule:
+            converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
+        if "AbortIncompleteMultipartUpload" in rule:
+            days = int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+            converted["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": days}
+        rules.append(converted)
+    return rules
+
+
+def _apply_lifecycle_rules(s3: Any, template: Mapping[str, Any], physical: Mapping[str, str]) -> None:
+    """MiniStack's CloudFormation drops a bucket's LifecycleConfiguration (its S3 API keeps one), so
+    the rules are put through the S3 API, as CloudFormation does on AWS."""
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") == "AWS::S3::Bucket" and (rules := lifecycle_rules(resource)):
+            s3.put_bucket_lifecycle_configuration(Bucket=physical[logical_id], LifecycleConfiguration={"Rules": rules})
 
 
 def delivery_base_url(deployment: Deployment) -> str:

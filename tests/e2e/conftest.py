@@ -22,6 +22,7 @@ from local import stack as local_stack
 from tests.e2e.harness import E2EStack
 
 E2E_WORKDIR = local_stack.ROOT / ".local-stack" / "e2e"
+PRESIGN_WINDOW_SECONDS = 15
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +45,13 @@ def stack() -> Iterator[E2EStack]:
             E2E_WORKDIR,
             stage="e2e",
             # The remote URLs of the URL-upload tests are servers on 127.0.0.1 (DESIGN §8).
-            parameters={"UrlAllowedNetworks": "127.0.0.1/32"},
+            parameters={
+                "UrlAllowedNetworks": "127.0.0.1/32",
+                # Short presign windows let the abandoned-upload test see its window close (the
+                # sweeper is then invoked directly instead of waiting for its 5-minute schedule).
+                "PresignWindowSeconds": str(PRESIGN_WINDOW_SECONDS),
+                "PendingGraceSeconds": "0",
+            },
             reuse=False,
         )
     except local_stack.LocalStackError as exc:
@@ -60,6 +67,7 @@ def stack() -> Iterator[E2EStack]:
             local=True,
             table_name=deployment.table_name,
             admin_env=env,
+            deployment=deployment,
         )
     finally:
         ministack.stop()

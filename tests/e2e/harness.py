@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import requests
@@ -25,11 +26,18 @@ class E2EStack:
     local: bool
     table_name: str | None = None
     admin_env: Mapping[str, str] | None = field(default=None, repr=False)
+    deployment: local_stack.Deployment | None = None  # the local stack's AWS side (None when remote)
     http: requests.Session = field(default_factory=requests.Session, repr=False)
 
     @property
     def can_admin(self) -> bool:
         return self.table_name is not None and self.admin_env is not None
+
+    def aws(self, service: str) -> Any:
+        """A boto3 client of the local stack's emulated AWS (tests that need it are local-only)."""
+        if self.deployment is None:
+            pytest.skip("reaching the stack's AWS resources directly is only done against the local stack")
+        return local_stack.client(self.deployment.endpoint, service)
 
     def require_admin(self) -> None:
         if not self.can_admin:

@@ -90,6 +90,27 @@ def test_every_ttl_class_has_a_lifecycle_rule(template: dict[str, Any]) -> None:
     assert any("AbortIncompleteMultipartUpload" in r for r in rules)
 
 
+def test_local_stack_puts_the_template_lifecycle_rules_in_s3_form(template: dict[str, Any]) -> None:
+    from local.stack import LocalStackError, lifecycle_rules
+
+    rules = {r["ID"]: r for r in lifecycle_rules(template["Resources"]["MediaBucket"])}
+    assert rules["ttl-3d"] == {
+        "ID": "ttl-3d",
+        "Status": "Enabled",
+        "Filter": {"Prefix": "ttl-3d/"},
+        "Expiration": {"Days": 3},
+    }
+    assert rules["abort-incomplete-multipart"]["Filter"] == {"Prefix": ""}
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    noncurrent = {
+        "Properties": {
+            "LifecycleConfiguration": {"Rules": [{"Id": "x", "Status": "Enabled", "NoncurrentVersionExpiration": {}}]}
+        }
+    }
+    with pytest.raises(LocalStackError, match="NoncurrentVersionExpiration"):
+        lifecycle_rules(noncurrent)
+
+
 def test_table_has_ttl_and_point_in_time_recovery(template: dict[str, Any]) -> None:
     table = template["Resources"]["Table"]["Properties"]
     assert table["TimeToLiveSpecification"] == {"AttributeName": "ttl", "Enabled": True}
