@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import functools
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ferry.data import TableRepository
@@ -48,7 +48,7 @@ class FileRecord:
 
 
 def _to_item(record: FileRecord, ttl: int) -> dict[str, Any]:
-    data = {k: v for k, v in asdict(record).items() if v is not None}
+    data = {f.name: value for f in fields(record) if (value := getattr(record, f.name)) is not None}
     data.update(
         pk=f"FILE#{record.id}",
         sk="FILE",
