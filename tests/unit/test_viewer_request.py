@@ -144,7 +144,8 @@ def test_origin_is_the_private_bucket_through_origin_access_control(template: di
 
 def test_missing_keys_are_not_cached_long(distribution: dict[str, Any]) -> None:
     errors = {e["ErrorCode"]: e for e in distribution["CustomErrorResponses"]}
-    assert errors[403]["ErrorCachingMinTTL"] <= 60  # S3's answer for a missing key through OAC
+    assert errors[404]["ErrorCachingMinTTL"] <= 60  # S3's answer for a missing key (it may list)
+    assert errors[403]["ErrorCachingMinTTL"] <= 60
     for error in errors.values():
         # CloudFront takes ResponseCode only together with a ResponsePagePath object.
         assert ("ResponseCode" in error) == ("ResponsePagePath" in error)
@@ -160,20 +161,26 @@ def test_response_headers_policy_sets_nosniff(template: dict[str, Any], distribu
 
 def test_bucket_policy_lets_only_this_distribution_get_ttl_objects(template: dict[str, Any]) -> None:
     statements = template["Resources"]["MediaBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
-    conditional = [s["Fn::If"] for s in statements if "Fn::If" in s]
-    assert len(conditional) == 1
-    condition, statement, otherwise = conditional[0]
-    assert condition == "CdnEnabled" and otherwise == {"Ref": "AWS::NoValue"}
-    assert statement["Effect"] == "Allow"
-    assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
-    assert statement["Action"] == "s3:GetObject"
-    assert statement["Resource"] == {"Fn::Sub": "${MediaBucket.Arn}/ttl-*"}
-    assert statement["Condition"] == {
+    conditional = {s["Fn::If"][1]["Sid"]: s["Fn::If"] for s in statements if "Fn::If" in s}
+    assert set(conditional) == {"CloudFrontReadsMedia", "CloudFrontSeesMissingKeys"}
+    this_distribution = {
         "StringEquals": {
             "AWS:SourceArn": {
                 "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"
             }
         }
+    }
+    granted = {}
+    for condition, statement, otherwise in conditional.values():
+        assert condition == "CdnEnabled" and otherwise == {"Ref": "AWS::NoValue"}
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+        assert statement["Condition"] == this_distribution
+        granted[statement["Action"]] = statement["Resource"]
+    # Objects under ttl-* only; ListBucket (so a missing key is 404, not 403) on the bucket itself.
+    assert granted == {
+        "s3:GetObject": {"Fn::Sub": "${MediaBucket.Arn}/ttl-*"},
+        "s3:ListBucket": {"Fn::GetAtt": ["MediaBucket", "Arn"]},
     }
     others = [s for s in statements if "Fn::If" not in s]
     assert all(s["Effect"] == "Deny" for s in others), "no other statement grants anything"
