@@ -26,7 +26,7 @@ from ferry.files import TTL_HOURS_MAX, TTL_HOURS_MIN, asset_id_for
 from ferry.routes.file_objects import delivery_url
 
 ASSETS_PATH = "/api/open/v2/assets"
-CONTENT_PATH = "/assets/{asset_id}/content"
+CONTENT_PATH = "/assets/<asset_id>/content"  # Powertools path syntax; the template says {asset_id}
 PURPOSE = "temp_input"
 TTL_HOURS = 48
 SUCCESS_MESSAGE = "上传成功"
