@@ -193,6 +193,16 @@ def test_kie_concurrent_same_name_uploads_leave_exactly_one_file(env: dict[str, 
     assert used() == sum(len(c) for c in images)
 
 
+def test_kie_name_that_stays_contended_undoes_the_upload(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from ferry.data.names import NameRepository
+
+    monkeypatch.setattr(NameRepository, "_update_if", lambda self, **_: False)  # another upload always wins
+    status, body, _ = kie_stream(PNG, uploadPath="busy", fileName="a.png")
+    assert status == 409
+    assert_kie_error(body, 409)
+    assert stored_objects(env["FERRY_BUCKET_NAME"]) == [] and used() == 0
+
+
 @pytest.mark.parametrize(
     "upload_path",
     ["../etc", "a/../b", "/abs/path", "a\\b", "C:/x", "a\x00b", "tab\there", "rtl\u202eabc", "x" * 513],
