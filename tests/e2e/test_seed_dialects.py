@@ -293,3 +293,39 @@ def test_apimart_python_example_upload_step(stack: E2EStack, tmp_path: Path) -> 
         timeout=30,
     )
     assert over.status_code == 415 and over.json()["error"]["code"] == "unsupported_file_type"
+
+
+# ---------------------------------------------------------------------------------------------- limits
+def noise_png(width: int, height: int) -> bytes:
+    """A PNG that does not compress (about 3 bytes per pixel)."""
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (width, height), os.urandom(width * height * 3)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_limits_answer_in_each_dialect_shape(stack: E2EStack) -> None:
+    """413 over the inline limit (pointing at presign) and 429 with Retry-After, through API Gateway."""
+    if not stack.can_admin:
+        pytest.skip("needs a key with a small quota")
+    key, _, _ = stack.create_key(quota_mb=1)
+    headers = {"Authorization": f"Bearer {key}"}
+    big = b"\x89PNG\r\n\x1a\n" + os.urandom(4_600_000)
+    too_large = stack.http.post(
+        f"{stack.base_url}/api/file-stream-upload", files={"file": ("big.png", big)}, headers=headers, timeout=60
+    )
+    assert too_large.status_code == 413, too_large.text[:300]
+    assert too_large.json()["code"] == 413 and too_large.json()["success"] is False
+    assert "/v1/files/uploads/presign" in too_large.json()["msg"]
+
+    picture = noise_png(320, 320)  # ≈ 300 KB: the fourth one does not fit in 1 MB
+    assert 262_144 < len(picture) < 349_525
+    answers = [
+        stack.http.post(
+            f"{stack.base_url}/api/open/v2/assets", files={"file": ("n.png", picture)}, headers=headers, timeout=60
+        )
+        for _ in range(4)
+    ]
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200], [a.text[:200] for a in answers]
+    refused = answers[3]
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+    assert refused.json()["code"] == 429 and refused.json()["data"] is None
