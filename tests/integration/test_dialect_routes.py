@@ -176,6 +176,20 @@ def test_kie_same_name_replaces_the_earlier_file_without_refund(env: dict[str, s
     assert len(stored_objects(env["FERRY_BUCKET_NAME"])) == 3
 
 
+def test_kie_replaced_file_is_announced_as_deleted(env: dict[str, str]) -> None:
+    from ferry.events import from_stream
+    from tests.integration.test_events_published import stream_records
+
+    first = kie_stream(PNG, uploadPath="refs", fileName="hero.png")[1]["data"]
+    kie_stream(JPEG, uploadPath="refs", fileName="hero.png")
+    first_id = first["downloadUrl"].rsplit("/", 1)[1].split(".")[0]
+    events = from_stream(stream_records(env["FERRY_TABLE_NAME"]))
+    # the new file is confirmed (record written), then named, then the old one deleted
+    assert [e.detail_type for e in events] == ["file.confirmed", "file.confirmed", "file.deleted"]
+    assert events[2].detail["id"] == first_id
+    assert next(e for e in events if e.detail_type == "file.deleted").detail["reason"] == "deleted"
+
+
 def test_kie_concurrent_same_name_uploads_leave_exactly_one_file(env: dict[str, str]) -> None:
     images = [samples.image("PNG", (10 + i, 10)) for i in range(8)]
     with ThreadPoolExecutor(8) as pool:
