@@ -25,6 +25,11 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "health/unknown_route.json": {"status": 404, "body": {"error": {"type": "not_found_error"}}},
     "quota/get_quota.json": {"status": 200, "body": {"used_bytes": 0, "limit_bytes": 209_715_200}},
     "quota/rejected_key.json": {"status": 401, "body": {"error": {"type": "authentication_error"}}},
+    "upload_file/kie_stream_upload.json": {
+        "status": 200,
+        "body": {"success": True, "code": 200, "data": {"filePath": "images/user-uploads/uploaded-image.png"}},
+    },
+    "upload_file/chenyu_rejected_key.json": {"status": 401, "body": {"code": 401, "data": None}},
 }
 
 

@@ -4,6 +4,7 @@ every route that is not explicitly public, and every error rendered as the DESIG
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -27,6 +28,32 @@ def error_body(code: str, message: str, type_: str, request_id: str | None = Non
     if request_id:
         error["request_id"] = request_id
     return {"error": error}
+
+
+ErrorRenderer = Callable[[FerryError, str | None], dict[str, Any]]
+
+
+def native_error(exc: FerryError, request_id: str | None) -> dict[str, Any]:
+    """The DESIGN §2 envelope: every route that does not speak another provider's dialect."""
+    return error_body(exc.code, exc.message, exc.type, request_id)
+
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = (r"[^/]+" if p.startswith("{") or p.startswith("<") else re.escape(p) for p in template.split("/"))
+    return re.compile("^" + "/".join(parts) + "$")
+
+
+def renderer_for(envelopes: Mapping[str, ErrorRenderer], path: str | None) -> ErrorRenderer:
+    """The error envelope of the route at `path` (a dialect's, registered by its router), else native."""
+    for template, renderer in envelopes.items():
+        if path and _template_pattern(template).match(path):
+            return renderer
+    return native_error
+
+
+def _event_path(event: Mapping[str, Any]) -> str | None:
+    http = (event.get("requestContext") or {}).get("http") or {}
+    return event.get("rawPath") or http.get("path")
 
 
 def principal_from_authorizer(authorizer_context: dict[str, Any] | None) -> Principal:
@@ -62,6 +89,10 @@ class FerryResolver(APIGatewayHttpResolver):
         super().__init__(enable_validation=True)
         self._public = public
         self._max_body_bytes = max_body_bytes
+        # Route path template → error renderer, for routes that speak another provider's dialect
+        # (registered by their routers' `error_envelopes`); chosen by path, so that errors raised
+        # before the body is parsed (401, 413) take the dialect's shape too.
+        self.error_envelopes: dict[str, ErrorRenderer] = {}
 
     def resolve(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         try:
@@ -90,7 +121,8 @@ class FerryResolver(APIGatewayHttpResolver):
 
     def _early_error(self, exc: FerryError, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         request_id = getattr(context, "aws_request_id", None) or (event.get("requestContext") or {}).get("requestId")
-        body = error_body(exc.code, exc.message, exc.type, request_id if exc.status >= 500 else None)
+        render_error = renderer_for(self.error_envelopes, _event_path(event))
+        body = render_error(exc, request_id if exc.status >= 500 else None)
         return {
             "statusCode": exc.status,
             "headers": {"Content-Type": "application/json", **_SECURITY_HEADERS, **exc.headers},
@@ -105,6 +137,7 @@ def build_resolver(*routers: Router, public: bool = False, max_body_bytes: int |
     app = FerryResolver(public=public, max_body_bytes=max_body_bytes)
     for router in routers:
         app.include_router(router)
+        app.error_envelopes.update(getattr(router, "error_envelopes", {}))
 
     def request_id() -> str:
         lambda_context = getattr(app, "lambda_context", None)
@@ -128,7 +161,8 @@ def build_resolver(*routers: Router, public: bool = False, max_body_bytes: int |
 
     def handle_ferry_error(exc: FerryError) -> Response[Any]:
         rid = request_id() if exc.status >= 500 else None
-        return render(exc.status, error_body(exc.code, exc.message, exc.type, rid), exc.headers)
+        render_error = renderer_for(app.error_envelopes, app.current_event.path)
+        return render(exc.status, render_error(exc, rid), exc.headers)
 
     def handle_validation_error(exc: RequestValidationError) -> Response[Any]:
         return handle_ferry_error(InvalidRequest(_describe_validation_error(exc)))
@@ -141,7 +175,7 @@ def build_resolver(*routers: Router, public: bool = False, max_body_bytes: int |
     def handle_unexpected(exc: Exception) -> Response[Any]:
         logger.exception("Unhandled error")
         message = "Something went wrong on our side. Retry; if it persists, report the request_id."
-        return render(500, error_body("internal_error", message, "api_error", request_id()))
+        return handle_ferry_error(FerryError(message))
 
     app.exception_handler(FerryError)(handle_ferry_error)
     app.exception_handler(RequestValidationError)(handle_validation_error)

@@ -413,3 +413,18 @@ class FileService:
             content_type=record.mime_type,
             filename=record.filename,
         )
+
+    def content_link(self, file_id: str) -> str:
+        """delivery_link for a file named by its id alone (the Chenyu dialect's asset content route)."""
+        record = self.repository.get(file_id) if file_id.startswith("file_") else None
+        if record is None or record.status != "confirmed":
+            raise NotFound("No such asset.", code="asset_not_found")
+        remaining = record.expires_epoch - int(self.clock.now())
+        if remaining <= 0:
+            raise Gone(f"This asset expired at {record.expires_at}; upload it again.", code="file_expired")
+        return self.storage.presigned_get(
+            record.key,
+            expires_in=min(remaining, DELIVERY_LINK_SECONDS),
+            content_type=record.mime_type,
+            filename=record.filename,
+        )

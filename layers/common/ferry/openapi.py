@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 DOCUMENT = Path(__file__).with_name("openapi.json")
 
@@ -22,7 +23,7 @@ def generate() -> str:
     from ferry.routes import files, health, presign, quota, upload_base64, upload_file, upload_url
 
     routers = (health, quota, upload_file, upload_base64, upload_url, presign, files)
-    app = build_resolver(*(module.router for module in routers))
+    app = build_resolver(*(module.router for module in routers), *dialect_routers())
     schema = json.loads(
         app.get_openapi_json_schema(
             title="Ferry",
@@ -58,7 +59,42 @@ def generate() -> str:
             operation["responses"]["default"] = error_response
             if path in PUBLIC_PATHS:
                 operation["security"] = []
+    describe_dialects(schema)
     return json.dumps(schema, indent=1, sort_keys=True) + "\n"
+
+
+def dialect_routers() -> list[Any]:
+    from ferry.routes import apimart, chenyu, kie
+
+    return [kie.url_router, kie.base64_router, kie.stream_router, chenyu.router, apimart.router]
+
+
+def describe_dialects(schema: dict[str, Any]) -> None:
+    """The compatible routes (DESIGN §6): their multipart bodies and their own error envelopes."""
+    from ferry.dialects import apimart, chenyu, kie
+
+    components = schema["components"]["schemas"]
+    components["KieError"] = kie.KieError.model_json_schema()
+    components["ChenyuError"] = chenyu.ChenyuError.model_json_schema()
+    binary = {"type": "string", "format": "binary", "description": "the file"}
+    forms: dict[str, tuple[dict[str, Any], str]] = {
+        kie.STREAM_PATH: (kie.KieStreamForm.model_json_schema(), "KieError"),
+        chenyu.ASSETS_PATH: (chenyu.AssetForm.model_json_schema(), "ChenyuError"),
+        apimart.IMAGES_PATH: ({"type": "object", "properties": {}}, "Error"),
+    }
+    for path, (form, _) in forms.items():
+        form["properties"]["file"] = binary
+        form["required"] = ["file"]
+        schema["paths"][path]["post"]["requestBody"] = {
+            "required": True,
+            "content": {"multipart/form-data": {"schema": form}},
+        }
+    envelopes = {kie.URL_PATH: "KieError", kie.BASE64_PATH: "KieError", **{p: e for p, (_, e) in forms.items()}}
+    for path, envelope in envelopes.items():
+        schema["paths"][path]["post"]["responses"]["default"] = {
+            "description": "Any failure, in this provider's error envelope (the HTTP status is meaningful)",
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{envelope}"}}},
+        }
 
 
 ERROR_SCHEMA = {

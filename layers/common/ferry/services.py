@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import functools
 
+from ferry.data import secrets
 from ferry.data.files import FileRepository
 from ferry.data.keys import KeyRepository
+from ferry.data.names import NameRepository
 from ferry.data.quota import QuotaRepository
 from ferry.data.storage import Storage
 from ferry.files import FileService
 from ferry.keys import KeyService
+from ferry.named import NamedFiles
 from ferry.quota import QuotaService
 from ferry.settings import SettingsError, get_settings
+from ferry.signing import derive_key
 
 
 @functools.cache
@@ -38,9 +42,24 @@ def file_service() -> FileService:
     )
 
 
+@functools.cache
+def named_files() -> NamedFiles:
+    return NamedFiles(file_service(), NameRepository(get_settings().table_name))
+
+
+def signing_key() -> bytes:
+    """The key of signed asset URLs, derived from the secret FERRY_SIGNING_SECRET_ARN names."""
+    arn = get_settings().signing_secret_arn
+    if not arn:
+        raise SettingsError("Invalid Ferry configuration (FERRY_SIGNING_SECRET_ARN: required to sign asset URLs)")
+    return derive_key(secrets.secret_string(arn))
+
+
 def reset() -> None:
     """Forget built services (tests change settings and mocks between cases)."""
     get_settings.cache_clear()
     key_service.cache_clear()
     quota_service.cache_clear()
     file_service.cache_clear()
+    named_files.cache_clear()
+    secrets.reset()

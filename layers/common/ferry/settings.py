@@ -31,6 +31,7 @@ class Settings(BaseModel):
     url_allowed_networks: str = Field("", alias="FERRY_URL_ALLOWED_NETWORKS", max_length=2048)
     presign_window_seconds: int = Field(600, alias="FERRY_PRESIGN_WINDOW_SECONDS", ge=5, le=900)
     pending_grace_seconds: int = Field(300, alias="FERRY_PENDING_GRACE_SECONDS", ge=0, le=1200)
+    signing_secret_arn: str = Field("", alias="FERRY_SIGNING_SECRET_ARN", max_length=2048)
 
     @field_validator("delivery_base_url")
     @classmethod
