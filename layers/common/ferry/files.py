@@ -401,27 +401,27 @@ class FileService:
     def delivery_link(self, name: str) -> str:
         """A short presigned GET for /f/<id>.<ext>, never outliving the file's expires_at."""
         file_id, _, extension = name.partition(".")
-        record = self.repository.get(file_id) if file_id.startswith("file_") else None
-        if record is None or record.extension != extension or record.status != "confirmed":
+        record = self._served(file_id)
+        if record is None or record.extension != extension:
             raise NotFound("No such file.", code="file_not_found")
-        remaining = record.expires_epoch - int(self.clock.now())
-        if remaining <= 0:
-            raise Gone(f"This file expired at {record.expires_at}; upload it again.", code="file_expired")
-        return self.storage.presigned_get(
-            record.key,
-            expires_in=min(remaining, DELIVERY_LINK_SECONDS),
-            content_type=record.mime_type,
-            filename=record.filename,
-        )
+        return self._link(record, "file")
 
     def content_link(self, file_id: str) -> str:
         """delivery_link for a file named by its id alone (the Chenyu dialect's asset content route)."""
-        record = self.repository.get(file_id) if file_id.startswith("file_") else None
-        if record is None or record.status != "confirmed":
+        record = self._served(file_id)
+        if record is None:
             raise NotFound("No such asset.", code="asset_not_found")
+        return self._link(record, "asset")
+
+    def _served(self, file_id: str) -> FileRecord | None:
+        """The file delivery may serve: known and confirmed (expiry is checked by `_link`)."""
+        record = self.repository.get(file_id) if file_id.startswith(FILE_PREFIX) else None
+        return record if record is not None and record.status == "confirmed" else None
+
+    def _link(self, record: FileRecord, noun: str) -> str:
         remaining = record.expires_epoch - int(self.clock.now())
         if remaining <= 0:
-            raise Gone(f"This asset expired at {record.expires_at}; upload it again.", code="file_expired")
+            raise Gone(f"This {noun} expired at {record.expires_at}; upload it again.", code="file_expired")
         return self.storage.presigned_get(
             record.key,
             expires_in=min(remaining, DELIVERY_LINK_SECONDS),

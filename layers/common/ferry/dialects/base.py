@@ -4,22 +4,18 @@ and the idempotent "upload, then answer in my shape" step."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, ValidationError
 
-from ferry import multipart
 from ferry.api import ErrorRenderer, current_principal
 from ferry.data.files import FileRecord
-from ferry.errors import InvalidRequest
 from ferry.idempotency import idempotency_key, run_once
 from ferry.media import RULES, detect
 from ferry.routes.file_objects import delivery_base
 
 Render = Callable[[FileRecord, str], dict[str, Any]]
-Form = TypeVar("Form", bound=BaseModel)
 
 
 class DialectRouter(APIGatewayHttpRouter):
@@ -29,26 +25,6 @@ class DialectRouter(APIGatewayHttpRouter):
     def __init__(self, error_envelopes: Mapping[str, ErrorRenderer]):
         super().__init__()
         self.error_envelopes = dict(error_envelopes)
-
-
-def read_form(router: Any, model: type[Form]) -> tuple[Form, str | None, bytes]:
-    """A multipart/form-data body: the fields beside `file` (validated by `model`), the file part's
-    own filename and its bytes (one copy of the file at a time, as the native route)."""
-    event = router.current_event
-    body = multipart.body_bytes(event.body, bool(event.is_base64_encoded))
-    form = multipart.parse(body, event.headers.get("content-type") or event.headers.get("Content-Type"))
-    del body
-    if form.file is None:
-        raise InvalidRequest("Missing the 'file' part: send the file as multipart/form-data (-F file=@name.png).")
-    try:
-        fields = model.model_validate(form.fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field_name = ".".join(str(p) for p in error["loc"]) or "form"
-        raise InvalidRequest(f"Invalid '{field_name}': {error['msg']}.") from None
-    data = bytes(form.file.data)
-    form.file.data.clear()
-    return fields, form.file.filename, data
 
 
 def infer_media_type(head: bytes) -> str:

@@ -9,9 +9,10 @@ from pydantic import BaseModel, ConfigDict
 
 from ferry.api import current_principal
 from ferry.dialects import apimart
-from ferry.dialects.base import DialectRouter, answer_once, read_form
+from ferry.dialects.base import DialectRouter, answer_once
 from ferry.files import UploadOptions
 from ferry.idempotency import content_digest
+from ferry.routes.file_objects import read_form
 from ferry.services import file_service
 
 router = DialectRouter({})  # no documented error shape: the native envelope

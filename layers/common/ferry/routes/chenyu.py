@@ -10,11 +10,13 @@ from aws_lambda_powertools.event_handler import Response
 from ferry.api import current_principal
 from ferry.data.files import FileRecord
 from ferry.dialects import chenyu
-from ferry.dialects.base import DialectRouter, answer_once, infer_media_type, read_form
+from ferry.dialects.base import DialectRouter, answer_once, infer_media_type
 from ferry.errors import NotFound
 from ferry.files import UploadOptions, asset_id_for, file_id_from_reference
 from ferry.idempotency import content_digest
 from ferry.media import SNIFF_BYTES
+from ferry.routes.delivery import redirect_to
+from ferry.routes.file_objects import read_form
 from ferry.services import file_service, signing_key
 from ferry.signing import signed_query, verify
 
@@ -58,17 +60,7 @@ def _content(asset_id: str) -> Response[str]:
             query.get("signature"),
             now=service.clock.now(),
         )
-    location = file_service().content_link(file_id)
-    return Response(
-        status_code=302,
-        body="",
-        headers={
-            "Location": location,
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-            "Content-Disposition": "inline",
-        },
-    )
+    return redirect_to(file_service().content_link(file_id))
 
 
 @content_router.get(chenyu.CONTENT_PATH, include_in_schema=False)

@@ -10,8 +10,8 @@ from ferry.services import file_service
 router = APIGatewayHttpRouter()
 
 
-def _redirect(name: str) -> Response[str]:
-    location = file_service().delivery_link(name)
+def redirect_to(location: str) -> Response[str]:
+    """The 302 every delivery route answers: to a short presigned GET, never cached, never sniffed."""
     return Response(
         status_code=302,
         body="",
@@ -26,9 +26,9 @@ def _redirect(name: str) -> Response[str]:
 
 @router.get("/f/<name>", include_in_schema=False)
 def deliver(name: str) -> Response[str]:
-    return _redirect(name)
+    return redirect_to(file_service().delivery_link(name))
 
 
 @router.head("/f/<name>", include_in_schema=False)
 def deliver_head(name: str) -> Response[str]:
-    return _redirect(name)
+    return redirect_to(file_service().delivery_link(name))

@@ -4,13 +4,15 @@ the upload options the three upload routes share."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aws_lambda_powertools.event_handler import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from ferry import multipart
 from ferry.api import current_principal
 from ferry.data.files import FileRecord
+from ferry.errors import InvalidRequest
 from ferry.files import TTL_HOURS_MAX, TTL_HOURS_MIN, UploadOptions
 from ferry.idempotency import idempotency_key, run_once
 from ferry.settings import get_settings
@@ -102,3 +104,26 @@ def store_once(router: Any, digest: str, upload: Callable[[], FileRecord]) -> Re
 
 def options(media_type: str, purpose: str, ttl_hours: int, filename: str | None) -> UploadOptions:
     return UploadOptions(media_type=media_type, purpose=purpose, ttl_hours=ttl_hours, filename=filename)
+
+
+Form = TypeVar("Form", bound=BaseModel)
+
+
+def read_form(router: Any, model: type[Form]) -> tuple[Form, str | None, bytes]:
+    """A multipart/form-data body: the fields beside `file` (validated by `model`), the file part's
+    own filename and its bytes (one copy of the file at a time, as the native route)."""
+    event = router.current_event
+    body = multipart.body_bytes(event.body, bool(event.is_base64_encoded))
+    form = multipart.parse(body, event.headers.get("content-type") or event.headers.get("Content-Type"))
+    del body
+    if form.file is None:
+        raise InvalidRequest("Missing the 'file' part: send the file as multipart/form-data (-F file=@name.png).")
+    try:
+        fields = model.model_validate(form.fields)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field_name = ".".join(str(p) for p in error["loc"]) or "form"
+        raise InvalidRequest(f"Invalid '{field_name}': {error['msg']}.") from None
+    data = bytes(form.file.data)
+    form.file.data.clear()
+    return fields, form.file.filename, data

@@ -12,10 +12,11 @@ from ferry.api import current_principal
 from ferry.data.files import FileRecord
 from ferry.data.storage import PART_SIZE
 from ferry.dialects import kie
-from ferry.dialects.base import DialectRouter, answer_once, infer_media_type, read_form
+from ferry.dialects.base import DialectRouter, answer_once, infer_media_type
 from ferry.files import UploadOptions
 from ferry.idempotency import content_digest
 from ferry.media import RULES, SNIFF_BYTES, check_size
+from ferry.routes.file_objects import read_form
 from ferry.services import file_service, named_files
 
 url_router = DialectRouter(kie.ENVELOPES)

@@ -4,14 +4,12 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
-from ferry import multipart
 from ferry.api import current_principal
-from ferry.errors import InvalidRequest
 from ferry.files import TTL_HOURS_MAX, TTL_HOURS_MIN
 from ferry.idempotency import content_digest
-from ferry.routes.file_objects import CREATED, PURPOSE_PATTERN, MediaTypeName, options, store_once
+from ferry.routes.file_objects import CREATED, PURPOSE_PATTERN, MediaTypeName, options, read_form, store_once
 from ferry.services import file_service
 
 router = APIGatewayHttpRouter()
@@ -26,27 +24,9 @@ class UploadForm(BaseModel):
     filename: str | None = Field(None, max_length=1024)
 
 
-def _form() -> tuple[UploadForm, str | None, bytes]:
-    event = router.current_event
-    body = multipart.body_bytes(event.body, bool(event.is_base64_encoded))
-    form = multipart.parse(body, event.headers.get("content-type") or event.headers.get("Content-Type"))
-    del body  # the file's bytes now live only in the parsed part
-    if form.file is None:
-        raise InvalidRequest("Missing the 'file' part: send the file as multipart/form-data (-F file=@name.png).")
-    try:
-        fields = UploadForm.model_validate(form.fields)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        field_name = ".".join(str(p) for p in error["loc"]) or "form"
-        raise InvalidRequest(f"Invalid '{field_name}': {error['msg']}.") from None
-    data = bytes(form.file.data)
-    form.file.data.clear()  # one copy of the file at a time
-    return fields, form.file.filename, data
-
-
 @router.post("/v1/files/uploads", summary="Upload a file (multipart/form-data)", responses=CREATED)
 def upload_file() -> Response[dict[str, Any]]:
-    fields, part_filename, data = _form()
+    fields, part_filename, data = read_form(router, UploadForm)
     upload_options = options(fields.media_type, fields.purpose, fields.ttl_hours, fields.filename or part_filename)
     digest = content_digest(data, fields.media_type, fields.purpose, fields.ttl_hours, upload_options.filename)
     return store_once(
