@@ -39,9 +39,12 @@ def create_video(body: VideoCreate) -> dict[str, Any]:
     )
 
 
-@router.get("/v1/video/query", summary="A video task's status (and video_url once completed)")
-def query_video(task_id: Annotated[str, Query(alias="id", min_length=1, max_length=64)]) -> VideoTask:
+@router.get(
+    "/v1/video/query",
+    summary="A video task's status (and video_url once completed)",
+    responses={200: {"description": "The task", "content": {"application/json": {"model": VideoTask}}}},
+)
+def query_video(task_id: Annotated[str, Query(alias="id", min_length=1, max_length=64)]) -> dict[str, Any]:
     from ferry.video.services import video_service
 
-    record = video_service().get(current_principal(router), task_id)
-    return VideoTask.model_validate(task_view(record))
+    return task_view(video_service().get(current_principal(router), task_id))

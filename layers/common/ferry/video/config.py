@@ -30,6 +30,7 @@ class ModelRoute(BaseModel):
     upstream_model: str | None = Field(None, pattern=MODEL_NAME)
     deadline_seconds: int | None = Field(None, ge=5, le=21600)
     mode: Literal["std", "pro"] = "std"  # Kling's generation mode
+    timeout_seconds: float = Field(20.0, gt=0, le=25)  # per upstream request (read); connect is 5 s at most
 
     @property
     def base(self) -> str:

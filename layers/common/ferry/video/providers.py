@@ -22,7 +22,7 @@ import requests
 
 from ferry.video.config import ModelRoute
 
-CONNECT_TIMEOUT, READ_TIMEOUT = 5.0, 20.0
+CONNECT_TIMEOUT = 5.0
 USER_AGENT = "Ferry/0.1 (+video-tasks)"
 MAX_MESSAGE = 500
 
@@ -125,10 +125,17 @@ class _HttpProvider:
         url = self.route.base + path
         try:
             response = self._http.request(
-                method, url, headers=headers, timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False, **kwargs
+                method,
+                url,
+                headers=headers,
+                timeout=(min(CONNECT_TIMEOUT, self.route.timeout_seconds), self.route.timeout_seconds),
+                allow_redirects=False,
+                **kwargs,
             )
         except requests.Timeout:
-            raise ProviderUnavailable(f"The {self.name} provider did not answer within {READ_TIMEOUT:.0f} s.") from None
+            raise ProviderUnavailable(
+                f"The {self.name} provider did not answer within {self.route.timeout_seconds:g} s."
+            ) from None
         except requests.RequestException as exc:
             reason = f"The {self.name} provider could not be reached ({type(exc).__name__})."
             raise ProviderUnavailable(reason) from None

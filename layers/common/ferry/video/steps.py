@@ -94,11 +94,12 @@ def _processing(raise_it: bool, why: str) -> dict[str, Any]:
 
 def _deadline_passed(steps: VideoSteps, event: dict[str, Any]) -> dict[str, Any]:
     task = steps.tasks.get(str(event["task_id"]))
-    minutes = max(1, round(((task.deadline - task.created_at) if task else 0) / 60))
+    seconds = (task.deadline - task.created_at) if task else 0
+    budget = f"{round(seconds / 60)} min" if seconds >= 120 else f"{seconds} s"
     return {
         "outcome": "failed",
         "code": "deadline_exceeded",
-        "reason": f"The provider did not finish the video within the task's deadline ({minutes} min). "
+        "reason": f"The provider did not finish the video within the task's deadline ({budget}). "
         "Create the task again later, or pick a faster model.",
     }
 

@@ -1,0 +1,269 @@
+"""A fake video provider on 127.0.0.1 speaking both provider APIs Ferry adapts (DESIGN §8):
+the unified video API (POST /v1/video/create, GET /v1/video/query?id=) and Kling's native one
+(POST /kling/v1/videos/image2video, GET /kling/v1/videos/image2video/{task_id}), plus the result
+files it links to and a callback receiver.
+
+Behaviour is scripted per task by a directive in the prompt, so one running server (and one
+deployed stack) serves every scenario: ``[fake processing=3 outcome=failed]``. Keys:
+
+  processing=N        answer "processing" N times before the outcome (default 2; -1 = forever)
+  outcome=completed   or failed (with reason=<text, _ for spaces>)
+  submit_errors=N     answer the first N creates with an error (kind below) before accepting
+  poll_errors=N       answer N polls (after the first) with an error before going on
+  errors=500,timeout,malformed   the kinds of those errors, used in turn (default 500)
+  reject=1            answer the create with a 4xx and a message (the request is refused)
+  video=bad           the result file is not a video
+"""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from tests.media_samples import MP4
+
+DIRECTIVE = re.compile(r"\[fake ([^\]]*)\]")
+
+
+@dataclass
+class Script:
+    processing: int = 2
+    outcome: str = "completed"
+    reason: str = "content moderation refused the generated video"
+    submit_errors: int = 0
+    poll_errors: int = 0
+    errors: list[str] = field(default_factory=lambda: ["500"])
+    reject: bool = False
+    video: str = "mp4"
+
+    @classmethod
+    def from_prompt(cls, prompt: str) -> Script:
+        script = cls()
+        match = DIRECTIVE.search(prompt or "")
+        for part in (match.group(1).split() if match else []):
+            key, _, value = part.partition("=")
+            if key in ("processing", "submit_errors", "poll_errors"):
+                setattr(script, key, int(value))
+            elif key == "errors":
+                script.errors = value.split(",")
+            elif key == "reject":
+                script.reject = value not in ("0", "")
+            elif key == "reason":
+                script.reason = value.replace("_", " ")
+            elif key in ("outcome", "video"):
+                setattr(script, key, value)
+        return script
+
+
+@dataclass
+class Task:
+    id: str
+    script: Script
+    polls: int = 0
+    errors_sent: int = 0
+
+
+@dataclass
+class Received:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class FakeUpstream:
+    """Start with `running()`; `api_key` is the only Bearer key it accepts (None: any)."""
+
+    def __init__(self, api_key: str | None = "upstream-test-key", timeout_delay: float = 3.0):
+        self.api_key = api_key
+        self.timeout_delay = timeout_delay
+        self.tasks: dict[str, Task] = {}
+        self.requests: list[Received] = []
+        self.callbacks: list[Received] = []
+        self.callback_failures = 0  # answer this many callbacks with 503 first
+        self._submit_errors: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._server: http.server.ThreadingHTTPServer | None = None
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    # ------------------------------------------------------------------ behaviour
+    def _error(self, kind: str) -> tuple[int, Any]:
+        if kind == "timeout":
+            time.sleep(self.timeout_delay)
+            return 504, {"error": {"message": "gateway timeout"}}
+        if kind == "malformed":
+            return 200, b"{not json"
+        return int(kind), {"error": {"message": f"upstream error {kind}"}}
+
+    def _create(self, prompt: str) -> tuple[int, Any] | Task:
+        script = Script.from_prompt(prompt)
+        with self._lock:
+            sent = self._submit_errors.get(prompt, 0)
+            if sent < script.submit_errors:
+                self._submit_errors[prompt] = sent + 1
+                kind = script.errors[sent % len(script.errors)]
+                return ("error", kind)  # type: ignore[return-value]
+            if script.reject:
+                return 400, {"error": {"message": "The prompt was refused by the content policy.", "type": "invalid"}}
+            task = Task(id="up_" + secrets.token_hex(8), script=script)
+            self.tasks[task.id] = task
+            return task
+
+    def _advance(self, task_id: str) -> tuple[str, Any]:
+        """('error', kind) | ('processing', None) | ('completed', url) | ('failed', reason) | ('missing', None)"""
+        with self._lock:
+            task = self.tasks.get(task_id)
+            if task is None:
+                return "missing", None
+            task.polls += 1
+            script = task.script
+            if task.polls > 1 and task.errors_sent < script.poll_errors:
+                kind = script.errors[task.errors_sent % len(script.errors)]
+                task.errors_sent += 1
+                return "error", kind
+            answered = task.polls - task.errors_sent
+            if script.processing < 0 or answered <= script.processing:
+                return "processing", None
+            if script.outcome == "failed":
+                return "failed", script.reason
+            return "completed", f"{self.base_url}/files/{task.id}.{script.video}"
+
+    # ------------------------------------------------------------------ server
+    @contextmanager
+    def running(self) -> Iterator[FakeUpstream]:
+        upstream = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def _send(self, status: int, body: Any, content_type: str = "application/json") -> None:
+                data = body if isinstance(body, bytes) else json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            def _record(self) -> Received:
+                length = int(self.headers.get("Content-Length") or 0)
+                received = Received(self.command, self.path, dict(self.headers), self.rfile.read(length))
+                if self.path.startswith("/callback"):
+                    upstream.callbacks.append(received)
+                else:
+                    upstream.requests.append(received)
+                return received
+
+            def _authorized(self) -> bool:
+                if upstream.api_key is None or self.headers.get("Authorization") == f"Bearer {upstream.api_key}":
+                    return True
+                self._send(401, {"error": {"message": "invalid upstream API key"}})
+                return False
+
+            def _error(self, kind: str) -> None:
+                status, body = upstream._error(kind)
+                self._send(status, body)
+
+            def do_GET(self) -> None:
+                self._record()
+                parts = urlsplit(self.path)
+                if parts.path.startswith("/files/"):
+                    name = parts.path.rsplit("/", 1)[1]
+                    body = MP4 if name.endswith(".mp4") else b"<html>not a video</html>"
+                    return self._send(200, body, "video/mp4")
+                if not self._authorized():
+                    return None
+                if parts.path == "/v1/video/query":
+                    task_id = parse_qs(parts.query).get("id", [""])[0]
+                    state, value = upstream._advance(task_id)
+                    if state == "missing":
+                        return self._send(404, {"error": {"message": f"task {task_id} not found"}})
+                    if state == "error":
+                        return self._error(value)
+                    body = {"id": task_id, "status": state, "status_update_time": int(time.time())}
+                    if state == "completed":
+                        body["video_url"] = value
+                    if state == "failed":
+                        body["error"] = value
+                    return self._send(200, body)
+                match = re.fullmatch(r"/kling/v1/videos/image2video/([^/]+)", parts.path)
+                if match:
+                    state, value = upstream._advance(match.group(1))
+                    if state == "missing":
+                        return self._send(404, {"code": 1203, "message": "task not found"})
+                    if state == "error":
+                        return self._error(value)
+                    kling = {"processing": "processing", "completed": "succeed", "failed": "failed"}[state]
+                    data: dict[str, Any] = {"task_id": match.group(1), "task_status": kling}
+                    if state == "completed":
+                        data["task_result"] = {"videos": [{"id": "v1", "url": value, "duration": "5"}]}
+                    if state == "failed":
+                        data["task_status_msg"] = value
+                    return self._send(200, {"code": 0, "message": "SUCCEED", "data": data})
+                return self._send(404, {"error": {"message": "no such route"}})
+
+            def do_HEAD(self) -> None:
+                self.do_GET()
+
+            def do_POST(self) -> None:
+                received = self._record()
+                path = urlsplit(self.path).path
+                if path.startswith("/callback"):
+                    with upstream._lock:
+                        fail = upstream.callback_failures > 0
+                        upstream.callback_failures -= 1 if fail else 0
+                    return self._send(503 if fail else 200, {"ok": not fail})
+                if not self._authorized():
+                    return None
+                try:
+                    payload = received.json()
+                except ValueError:
+                    return self._send(400, {"error": {"message": "body is not JSON"}})
+                if path == "/v1/video/create":
+                    result = upstream._create(str(payload.get("prompt", "")))
+                    if isinstance(result, Task):
+                        return self._send(200, {"id": result.id, "status": "processing", "status_update_time": 1})
+                    if result[0] == "error":
+                        return self._error(result[1])
+                    return self._send(*result)
+                if path == "/kling/v1/videos/image2video":
+                    if not payload.get("image_urls"):
+                        return self._send(400, {"code": 1201, "message": "image_urls is required"})
+                    result = upstream._create(str(payload.get("prompt", "")))
+                    if isinstance(result, Task):
+                        data = {"task_id": result.id, "task_status": "submitted", "created_at": 1}
+                        return self._send(200, {"code": 0, "message": "SUCCEED", "data": data})
+                    if result[0] == "error":
+                        return self._error(result[1])
+                    return self._send(400, {"code": 1301, "message": result[1]["error"]["message"]})
+                return self._send(404, {"error": {"message": "no such route"}})
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        self._server = server
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield self
+        finally:
+            server.shutdown()
+            server.server_close()
