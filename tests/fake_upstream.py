@@ -49,7 +49,7 @@ class Script:
     def from_prompt(cls, prompt: str) -> Script:
         script = cls()
         match = DIRECTIVE.search(prompt or "")
-        for part in (match.group(1).split() if match else []):
+        for part in match.group(1).split() if match else []:
             key, _, value = part.partition("=")
             if key in ("processing", "submit_errors", "poll_errors"):
                 setattr(script, key, int(value))
@@ -257,7 +257,11 @@ class FakeUpstream:
                     return self._send(400, {"code": 1301, "message": result[1]["error"]["message"]})
                 return self._send(404, {"error": {"message": "no such route"}})
 
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # clients that drop keep-alive connections (the Lambdas) are not errors
+
+        server = Server(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         self._server = server
         thread = threading.Thread(target=server.serve_forever, daemon=True)
