@@ -25,6 +25,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "health/unknown_route.json": {"status": 404, "body": {"error": {"type": "not_found_error"}}},
     "quota/get_quota.json": {"status": 200, "body": {"used_bytes": 0, "limit_bytes": 209_715_200}},
     "quota/rejected_key.json": {"status": 401, "body": {"error": {"type": "authentication_error"}}},
+    "video_callback/task_gone.json": {"delivered": False},
+    "video_create/unknown_model.json": {"status": 400, "body": {"error": {"code": "model_not_found"}}},
+    "video_finish/task_gone.json": {"id": "video_0123456789abcdef0123456789abcdef"},
+    "video_guard/execution_aborted.json": {"changed": False},
+    "video_provider/poll_after_deadline.json": {"outcome": "failed", "code": "deadline_exceeded"},
+    "video_query/unknown_task.json": {"status": 404, "body": {"error": {"code": "task_not_found"}}},
 }
 
 

@@ -44,3 +44,6 @@ def reset() -> None:
     key_service.cache_clear()
     quota_service.cache_clear()
     file_service.cache_clear()
+    from ferry.video import services as video_services  # on first use: video modules off the cold start
+
+    video_services.reset()
