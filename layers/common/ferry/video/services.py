@@ -103,9 +103,7 @@ class VideoSteps:
         from ferry.remote import open_remote
 
         assert self.results is not None
-        options = UploadOptions(
-            media_type="video", purpose="video_result", ttl_hours=self.result_ttl_hours, filename=f"{task.id}.mp4"
-        )
+        options = UploadOptions(media_type="video", purpose="video_result", ttl_hours=self.result_ttl_hours)
         with open_remote(
             url, max_bytes=RULES["video"].cap_bytes, policy=self.policy, deadline_seconds=RESULT_DOWNLOAD_SECONDS
         ) as remote:
