@@ -271,3 +271,19 @@ class FakeUpstream:
         finally:
             server.shutdown()
             server.server_close()
+
+
+if __name__ == "__main__":  # python -m tests.fake_upstream: a provider for `make dev` (docs/local-stack.md)
+    import sys
+
+    from tests.e2e.video import video_models_parameter
+
+    with FakeUpstream(api_key=sys.argv[1] if len(sys.argv) > 1 else None).running() as running:
+        print(f"fake provider on {running.base_url}; deploy with:")
+        models = video_models_parameter(running, "dev")
+        print(f"FERRY_LOCAL_PARAMETERS='UrlAllowedNetworks=127.0.0.1/32 VideoModels={models}'")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
