@@ -378,3 +378,51 @@ def test_guard_fails_a_task_whose_execution_was_aborted(video: dict[str, Any]) -
     assert guard(event, LambdaContext()) == {"changed": False}
     task = query(body["id"])[1]
     assert task["status"] == "failed" and task["error"]["code"] == "workflow_aborted"
+
+
+@pytest.mark.parametrize(("status", "code"), [("TIMED_OUT", "workflow_timed_out"), ("FAILED", "workflow_failed")])
+def test_guard_covers_every_abnormal_end(video: dict[str, Any], status: str, code: str) -> None:
+    _, body, _ = create({"model": "veo3.1-components", "prompt": "x"})
+    guard = load_function("video_guard").lambda_handler
+    assert guard({"detail": {"name": "not-a-task", "status": status}}, LambdaContext()) == {"changed": False}
+    assert guard({"detail": {"name": body["id"], "status": "SUCCEEDED"}}, LambdaContext()) == {"changed": False}
+    assert guard({"detail": {"name": body["id"], "status": status}}, LambdaContext()) == {"changed": True}
+    assert query(body["id"])[1]["error"]["code"] == code
+
+
+def test_submit_retries_exhausted_and_abandon_settle_the_task(video: dict[str, Any]) -> None:
+    finish = load_function("video_finish").lambda_handler
+    _, first, _ = create({"model": "veo3.1-components", "prompt": "x"})
+    cause = json.dumps({"errorMessage": "The unified provider answered HTTP 503.", "errorType": "ProviderUnavailable"})
+    state = {"task_id": first["id"], "error": {"Error": "ProviderUnavailable", "Cause": cause}}
+    settled = finish({"state": state, "attempt": 0}, LambdaContext())
+    assert settled["error"]["code"] == "provider_unavailable" and "HTTP 503" in settled["error"]["message"]
+    _, second, _ = create({"model": "veo3.1-components", "prompt": "x"})
+    abandoned = finish(
+        {"abandon": True, "task_id": second["id"], "error": {"Error": "X", "Cause": "boom"}}, LambdaContext()
+    )
+    assert abandoned["status"] == "failed" and abandoned["error"]["code"] == "internal_error"
+    assert finish({"state": state, "attempt": 0}, LambdaContext()) == settled  # settled once, reported after
+
+
+def test_a_transient_result_download_is_retried_then_fails(
+    video: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ferry.errors import UpstreamTimeout
+    from ferry.video import steps
+    from ferry.video.services import VideoSteps, video_steps
+
+    def slow(self: Any, task: Any, url: str) -> Any:
+        raise UpstreamTimeout("too slow")
+
+    monkeypatch.setattr(VideoSteps, "store_result", slow)
+    _, body, _ = create({"model": "veo3.1-components", "prompt": "x"})
+    state = {
+        "task_id": body["id"],
+        "submit": {"outcome": "submitted"},
+        "result": {"outcome": "completed", "video_url": "https://x/v.mp4"},
+    }
+    with pytest.raises(steps.ResultNotStored):
+        steps.finish({"state": state, "attempt": 0}, video_steps())
+    settled = steps.finish({"state": state, "attempt": 2}, video_steps())
+    assert settled["error"]["code"] == "result_unavailable"
