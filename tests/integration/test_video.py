@@ -17,6 +17,7 @@ from ferry.video.callback import SIGNATURE_HEADER, verify_signature
 from tests import media_samples as samples
 from tests.conftest import AUTHENTICATED, LambdaContext, http_event, load_function
 from tests.fake_upstream import FakeUpstream
+from tests.integration.test_events_published import received
 from tests.integration.test_uploads import PNG, call
 
 UPSTREAM_KEY = "upstream-test-key"
@@ -426,3 +427,27 @@ def test_a_transient_result_download_is_retried_then_fails(
         steps.finish({"state": state, "attempt": 0}, video_steps())
     settled = steps.finish({"state": state, "attempt": 2}, video_steps())
     assert settled["error"]["code"] == "result_unavailable"
+
+
+@pytest.fixture
+def bus_queue(video: dict[str, Any]) -> str:
+    """Every event on the Ferry bus, copied to an SQS queue the test can read."""
+    bus, events, sqs = "ferry-test", boto3.client("events"), boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName="ferry-video-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="video", EventBusName=bus, EventPattern=json.dumps({"source": ["ferry"]}))
+    events.put_targets(Rule="video", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
+    return str(queue_url)
+
+
+def test_settled_tasks_publish_video_events(video: dict[str, Any], bus_queue: str) -> None:
+    _, ok, _ = create({"model": "veo3.1-components", "prompt": "x [fake processing=0]"})
+    _, bad, _ = create({"model": "veo3.1-components", "prompt": "x [fake processing=0 outcome=failed]"})
+    run_workflow(ok["id"])
+    run_workflow(bad["id"])
+    events = {e["detail"]["id"]: e for e in received(bus_queue)}
+    completed, failed = events[ok["id"]], events[bad["id"]]
+    assert completed["detail-type"] == "video.completed" and completed["source"] == "ferry"
+    assert completed["detail"]["user_id"] == "alice" and completed["detail"]["video_url"].endswith(".mp4")
+    assert completed["detail"]["file_id"].startswith("file_") and "prompt" not in json.dumps(completed)
+    assert failed["detail-type"] == "video.failed" and failed["detail"]["error"]["code"] == "provider_failed"
