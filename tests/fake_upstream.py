@@ -21,6 +21,7 @@ import http.server
 import json
 import re
 import secrets
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -29,9 +30,55 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tests.media_samples import MP4
+from tests import media_samples
 
 DIRECTIVE = re.compile(r"\[fake ([^\]]*)\]")
+
+
+def _box(kind: bytes, *payload: bytes) -> bytes:
+    body = b"".join(payload)
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def _full(kind: bytes, version_flags: int, *payload: bytes) -> bytes:
+    return _box(kind, struct.pack(">I", version_flags), *payload)
+
+
+def tiny_mp4(width: int = 64, height: int = 48) -> bytes:
+    """A small real MP4 (ISO BMFF): one video track holding one Motion-JPEG frame shown for 1 s
+    (sample entry 'jpeg', as QuickTime and ffmpeg read it), the frame in `mdat` before `moov`."""
+    frame = media_samples.image("JPEG", (width, height))
+    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso2", b"mp41")
+    mdat = _box(b"mdat", frame)
+    matrix = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
+    mvhd = _full(b"mvhd", 0, struct.pack(">IIII", 0, 0, 1000, 1000), struct.pack(">IH", 0x00010000, 0x0100),
+                 bytes(10), matrix, bytes(24), struct.pack(">I", 2))  # fmt: skip
+    tkhd = _full(b"tkhd", 3, struct.pack(">IIIII", 0, 0, 1, 0, 1000), bytes(8), struct.pack(">hhhH", 0, 0, 0, 0),
+                 matrix, struct.pack(">II", width << 16, height << 16))  # fmt: skip
+    mdhd = _full(b"mdhd", 0, struct.pack(">IIIIHH", 0, 0, 1000, 1000, 0x55C4, 0))  # language "und"
+    hdlr = _full(b"hdlr", 0, struct.pack(">I", 0), b"vide", bytes(12), b"VideoHandler\0")
+    vmhd = _full(b"vmhd", 1, struct.pack(">HHHH", 0, 0, 0, 0))
+    dinf = _box(b"dinf", _full(b"dref", 0, struct.pack(">I", 1), _full(b"url ", 1)))
+    entry = _box(
+        b"jpeg", bytes(6), struct.pack(">H", 1), bytes(16), struct.pack(">HH", width, height),
+        struct.pack(">II", 0x00480000, 0x00480000), bytes(4), struct.pack(">H", 1),
+        bytes([10]) + b"Photo JPEG".ljust(31, b"\0"), struct.pack(">Hh", 0x18, -1),
+    )  # fmt: skip
+    offset = len(ftyp) + 8  # the frame starts right after mdat's header
+    stbl = _box(
+        b"stbl",
+        _full(b"stsd", 0, struct.pack(">I", 1), entry),
+        _full(b"stts", 0, struct.pack(">III", 1, 1, 1000)),
+        _full(b"stsc", 0, struct.pack(">IIII", 1, 1, 1, 1)),
+        _full(b"stsz", 0, struct.pack(">III", 0, 1, len(frame))),
+        _full(b"stco", 0, struct.pack(">II", 1, offset)),
+    )
+    minf = _box(b"minf", vmhd, dinf, stbl)
+    moov = _box(b"moov", mvhd, _box(b"trak", tkhd, _box(b"mdia", mdhd, hdlr, minf)))
+    return ftyp + mdat + moov
+
+
+MP4 = tiny_mp4()
 
 
 @dataclass

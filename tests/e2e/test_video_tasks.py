@@ -21,7 +21,7 @@ from ferry.video.callback import SIGNATURE_HEADER, verify_signature
 from local import stack as local_stack
 from tests import media_samples as samples
 from tests.e2e.harness import E2EStack
-from tests.fake_upstream import FakeUpstream
+from tests.fake_upstream import MP4, FakeUpstream
 
 pytestmark = pytest.mark.e2e
 
@@ -90,7 +90,7 @@ def test_success_copies_the_video_and_costs_one_transition_per_poll(video: Video
     task = video.settle({"model": "veo3.1-components", "prompt": "a dog [fake processing=3]", "aspect_ratio": "16:9"})
     assert task["status"] == "completed", task
     response = video.stack.http.get(task["video_url"], timeout=30)
-    assert response.status_code == 200 and response.content == samples.MP4
+    assert response.status_code == 200 and response.content == MP4
     assert response.headers["Content-Type"] == "video/mp4"
     assert video.finished(task["id"])["status"] == "SUCCEEDED"
     figures = count(history(video.sfn, video.execution(task["id"])))
@@ -209,4 +209,4 @@ def test_seed_python_polling_loop_runs_verbatim(video: Video, tmp_path: Path) ->
     assert lines[0].startswith("任务已创建: video_")
     assert "状态: processing" in lines and "状态: completed" in lines
     url = lines[-1].removeprefix("视频地址: ")
-    assert lines[-1].startswith("视频地址: ") and video.stack.http.get(url, timeout=30).content == samples.MP4
+    assert lines[-1].startswith("视频地址: ") and video.stack.http.get(url, timeout=30).content == MP4

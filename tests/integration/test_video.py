@@ -16,7 +16,7 @@ from ferry.services import quota_service
 from ferry.video.callback import SIGNATURE_HEADER, verify_signature
 from tests import media_samples as samples
 from tests.conftest import AUTHENTICATED, LambdaContext, http_event, load_function
-from tests.fake_upstream import FakeUpstream
+from tests.fake_upstream import MP4, FakeUpstream
 from tests.integration.test_events_published import received
 from tests.integration.test_uploads import PNG, call
 
@@ -274,7 +274,7 @@ def test_success_stores_the_video_and_notifies_with_a_signature(video: dict[str,
     file_id = task["video_url"].rsplit("/", 1)[1].split(".")[0]
     s3_objects = boto3.client("s3").list_objects_v2(Bucket="ferry-test-media")["Contents"]
     stored = [o for o in s3_objects if file_id in o["Key"]]
-    assert len(stored) == 1 and stored[0]["Key"].startswith("ttl-3d/") and stored[0]["Size"] == len(samples.MP4)
+    assert len(stored) == 1 and stored[0]["Key"].startswith("ttl-3d/") and stored[0]["Size"] == len(MP4)
     assert quota_service().usage("alice").used_bytes == 0  # results are not charged
     creates = [r for r in upstream.requests if r.path == "/v1/video/create"]
     assert creates[0].headers["Authorization"] == f"Bearer {UPSTREAM_KEY}"

@@ -227,3 +227,27 @@ def test_plan_refusals(prompt: str, images: list[Any], fragment: str) -> None:
 def test_kling_needs_an_image() -> None:
     with pytest.raises(InvalidRequest, match="at least one"):
         plan("x", [], model="k")
+
+
+def test_the_fake_providers_video_is_a_well_formed_mp4() -> None:
+    import struct
+
+    from ferry.media import detect
+    from tests.fake_upstream import MP4
+
+    def boxes(data: bytes) -> dict[bytes, bytes]:
+        found, i = {}, 0
+        while i < len(data):
+            size, kind = struct.unpack(">I4s", data[i : i + 8])
+            assert size >= 8 and i + size <= len(data)
+            found[kind] = data[i + 8 : i + size]
+            i += size
+        return found
+
+    top = boxes(MP4)
+    assert list(top) == [b"ftyp", b"mdat", b"moov"] and detect(MP4[:4096]) == "video/mp4"
+    stbl = boxes(boxes(boxes(boxes(boxes(top[b"moov"])[b"trak"])[b"mdia"])[b"minf"])[b"stbl"])
+    (offset,) = struct.unpack(">I", stbl[b"stco"][8:12])
+    (size,) = struct.unpack(">I", stbl[b"stsz"][12:16])
+    frame = MP4[offset : offset + size]
+    assert frame.startswith(b"\xff\xd8") and frame.endswith(b"\xff\xd9") and stbl[b"stsd"][12:16] == b"jpeg"
