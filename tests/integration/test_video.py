@@ -451,3 +451,17 @@ def test_settled_tasks_publish_video_events(video: dict[str, Any], bus_queue: st
     assert completed["detail"]["user_id"] == "alice" and completed["detail"]["video_url"].endswith(".mp4")
     assert completed["detail"]["file_id"].startswith("file_") and "prompt" not in json.dumps(completed)
     assert failed["detail-type"] == "video.failed" and failed["detail"]["error"]["code"] == "provider_failed"
+
+
+def test_a_model_removed_from_the_configuration_fails_its_tasks(video: dict[str, Any]) -> None:
+    from ferry.video import steps
+    from ferry.video.services import video_steps
+
+    _, body, _ = create({"model": "veo3.1-components", "prompt": "x"})
+    task_steps = video_steps()
+    task_steps.routes = {}
+    result = steps.submit({"task_id": body["id"]}, task_steps)
+    assert result["code"] == "model_unavailable" and "veo3.1-components" in result["reason"]
+    submitted = {"outcome": "submitted", "provider_task_id": "t"}
+    event = {"task_id": body["id"], "model": "veo3.1-components", "deadline": 2**40, "submit": submitted}
+    assert steps.poll(event, task_steps)["code"] == "model_unavailable"

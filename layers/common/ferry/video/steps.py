@@ -50,6 +50,8 @@ def submit(event: dict[str, Any], steps: VideoSteps) -> dict[str, Any]:
         return {"outcome": "failed", "code": "task_gone", "reason": "The task no longer exists or already ended."}
     if task.provider_task_id:  # an earlier attempt submitted and then failed to answer
         return {"outcome": "submitted", "provider_task_id": task.provider_task_id}
+    if task.model not in steps.routes:
+        return _model_gone(task.model)
     provider = steps.provider(task.model)
     try:
         provider_task_id = provider.submit(VideoRequest.from_dict(task.request_data))
@@ -72,6 +74,8 @@ def poll(event: dict[str, Any], steps: VideoSteps, *, raise_while_processing: bo
     deadline = int(event["deadline"])
     if _now(steps) >= deadline:
         return _deadline_passed(steps, event)
+    if str(event["model"]) not in steps.routes:
+        return _model_gone(str(event["model"]))
     try:
         result = steps.provider(str(event["model"])).poll(str(submitted["provider_task_id"]))
     except ProviderRejected as exc:
@@ -84,6 +88,11 @@ def poll(event: dict[str, Any], steps: VideoSteps, *, raise_while_processing: bo
     if result.status == "failed":
         return {"outcome": "failed", "code": "provider_failed", "reason": result.reason}
     return _processing(raise_while_processing, "processing")
+
+
+def _model_gone(model: str) -> dict[str, Any]:
+    reason = f"The model {model!r} is no longer configured on this deployment; create the task with another model."
+    return {"outcome": "failed", "code": "model_unavailable", "reason": reason}
 
 
 def _processing(raise_it: bool, why: str) -> dict[str, Any]:
