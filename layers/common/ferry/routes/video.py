@@ -10,7 +10,8 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from ferry.api import current_principal
 from ferry.idempotency import content_digest, idempotency_key, run_once
 from ferry.routes.file_objects import delivery_base
-from ferry.video.models import VideoCreate, VideoTask, task_view
+from ferry.video.models import VideoCreate, VideoTask
+from ferry.video.views import task_view
 
 router = APIGatewayHttpRouter()
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,18 +44,3 @@ class VideoTask(BaseModel):
     created_at: int | None = None
     video_url: str | None = None
     error: TaskError | None = None
-
-
-def task_view(record: Any) -> dict[str, Any]:
-    """The task as GET /v1/video/query, events and callbacks show it."""
-    error = TaskError(code=record.error_code or "failed", message=record.error) if record.error else None
-    view = VideoTask(
-        id=record.id,
-        status=record.status,
-        status_update_time=record.status_update_time,
-        model=record.model,
-        created_at=record.created_at,
-        video_url=record.video_url,
-        error=error,
-    )
-    return view.model_dump(exclude_none=True)

@@ -15,12 +15,13 @@ request itself is wrong, retrying cannot help; the provider's message is kept fo
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 from urllib.parse import quote
 
-import requests
-
 from ferry.video.config import ModelRoute
+
+if TYPE_CHECKING:
+    import requests
 
 CONNECT_TIMEOUT = 5.0
 USER_AGENT = "Ferry/0.1 (+video-tasks)"
@@ -115,6 +116,8 @@ class _HttpProvider:
     def __init__(self, route: ModelRoute, api_key: str | None, session: requests.Session | None = None):
         self.route = route
         self._key = api_key
+        import requests  # on first use: off the cold start of functions that never call a provider
+
         self._http = session or requests.Session()
         self._http.trust_env = False
 
@@ -122,6 +125,8 @@ class _HttpProvider:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if self._key:
             headers["Authorization"] = f"Bearer {self._key}"
+        import requests
+
         url = self.route.base + path
         try:
             response = self._http.request(

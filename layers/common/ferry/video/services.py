@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ferry.clock import Clock, SystemClock
 from ferry.data.event_bus import EventBus
 from ferry.data.files import FileRecord, FileRepository
 from ferry.data.secrets import read_secret
-from ferry.data.storage import PART_SIZE, Storage
 from ferry.data.tasks import TaskRecord, TaskRepository
-from ferry.data.workflows import WorkflowStarter
-from ferry.files import FileService, UploadOptions
-from ferry.media import RULES
 from ferry.quota import QuotaService, Reservation
-from ferry.remote import FetchPolicy, parse_networks
 from ferry.settings import SettingsError, get_settings
 from ferry.video.config import ModelRoute, parse_routes
 from ferry.video.providers import Provider, provider_for
-from ferry.video.service import VideoService
+
+if TYPE_CHECKING:  # imported on first use: the workflow's functions start without them
+    from ferry.files import FileService
+    from ferry.remote import FetchPolicy
+    from ferry.video.service import VideoService
 
 RESULT_DOWNLOAD_SECONDS = 240.0
 
@@ -47,6 +46,8 @@ def delivery_url(record: FileRecord, base: str) -> str:
 
 
 def fetch_policy() -> FetchPolicy:
+    from ferry.remote import FetchPolicy, parse_networks
+
     return FetchPolicy(allowed_networks=parse_networks(get_settings().url_allowed_networks))
 
 
@@ -78,7 +79,11 @@ class VideoSteps:
         self.routes = routes
         self.results = results
         self.bus = bus or EventBus("")
-        self.policy = policy or FetchPolicy()
+        if policy is None:
+            from ferry.remote import FetchPolicy
+
+            policy = FetchPolicy()
+        self.policy = policy
         self._read_secret = secret_reader
         self._callback_secret_name = callback_secret_name
         self.result_ttl_hours = result_ttl_hours
@@ -99,7 +104,10 @@ class VideoSteps:
 
     def store_result(self, task: TaskRecord, url: str) -> FileRecord:
         """Copy the provider's video (its URL expires) into the bucket as one of the user's files."""
+        from ferry.data.storage import PART_SIZE
+        from ferry.files import UploadOptions
         from ferry.keys import Principal
+        from ferry.media import RULES
         from ferry.remote import open_remote
 
         assert self.results is not None
@@ -126,7 +134,9 @@ class VideoSteps:
 
 @functools.cache
 def video_service() -> VideoService:
+    from ferry.data.workflows import WorkflowStarter
     from ferry.services import file_service
+    from ferry.video.service import VideoService
 
     settings = get_settings()
     starter = WorkflowStarter(settings.video_state_machine_arn) if settings.video_state_machine_arn else None
@@ -143,6 +153,9 @@ def video_service() -> VideoService:
 
 @functools.cache
 def video_steps() -> VideoSteps:
+    from ferry.data.storage import Storage
+    from ferry.files import FileService
+
     settings = get_settings()
     results = None
     if settings.bucket_name:

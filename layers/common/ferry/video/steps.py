@@ -14,15 +14,17 @@ rely on "an error means retry", not on error names; see README, Video tasks.)
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ferry.data.tasks import COMPLETED, FAILED, TaskRecord
 from ferry.errors import FerryError, UpstreamFailed, UpstreamTimeout
 from ferry.events import DomainEvent
 from ferry.observability import logger
-from ferry.video.models import task_view
 from ferry.video.providers import ProviderRejected, ProviderUnavailable, VideoRequest
-from ferry.video.services import VideoSteps
+from ferry.video.views import task_view
+
+if TYPE_CHECKING:
+    from ferry.video.services import VideoSteps
 
 FINISH_ATTEMPTS = 3  # the Finish state's MaxAttempts + 1: the last attempt gives up on transient errors
 
