@@ -46,7 +46,7 @@ test: install tools lint typecheck
 dev: install tools
 	$(BIN)/python -m local.dev
 
-bench: install
+bench: install tools
 	$(BIN)/python -m bench
 
 build: tools

@@ -7,7 +7,7 @@ import json
 import platform
 from pathlib import Path
 
-from bench import cold_start, presign, uploads, url_transfer
+from bench import cold_start, presign, uploads, url_transfer, video_polling
 
 RESULTS = Path(__file__).with_name("results.json")
 
@@ -18,6 +18,7 @@ def main() -> None:
     results["uploads"] = uploads.run()
     results["url_transfer"] = url_transfer.run()
     results["presign"] = presign.run()
+    results["video_polling"] = video_polling.run()
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
 

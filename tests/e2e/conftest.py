@@ -20,13 +20,22 @@ import pytest
 
 from local import stack as local_stack
 from tests.e2e.harness import E2EStack
+from tests.e2e.video import UPSTREAM_KEY, provision_upstream_keys, video_models_parameter
+from tests.fake_upstream import FakeUpstream
 
 E2E_WORKDIR = local_stack.ROOT / ".local-stack" / "e2e"
 PRESIGN_WINDOW_SECONDS = 15
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[E2EStack]:
+def fake_provider() -> Iterator[FakeUpstream]:
+    """The video provider the local stack's models point at (tests/fake_upstream.py), on 127.0.0.1."""
+    with FakeUpstream(api_key=UPSTREAM_KEY).running() as upstream:
+        yield upstream
+
+
+@pytest.fixture(scope="session")
+def stack(fake_provider: FakeUpstream) -> Iterator[E2EStack]:
     base_url, api_key = os.environ.get("FERRY_E2E_BASE_URL"), os.environ.get("FERRY_E2E_API_KEY")
     if base_url and api_key:
         table = os.environ.get("FERRY_E2E_TABLE") or None
@@ -47,6 +56,7 @@ def stack() -> Iterator[E2EStack]:
             # The remote URLs of the URL-upload tests are servers on 127.0.0.1 (DESIGN §8).
             parameters={
                 "UrlAllowedNetworks": "127.0.0.1/32",
+                "VideoModels": video_models_parameter(fake_provider),
                 # Short presign windows let the abandoned-upload test see its window close (the
                 # sweeper is then invoked directly instead of waiting for its 5-minute schedule).
                 "PresignWindowSeconds": str(PRESIGN_WINDOW_SECONDS),
@@ -58,6 +68,7 @@ def stack() -> Iterator[E2EStack]:
         pytest.fail(f"could not bring up the local stack: {exc}", pytrace=False)
     try:
         local_stack.wait_until_healthy(deployment.base_url)
+        provision_upstream_keys(deployment.endpoint, deployment.stage)
         env = deployment.env()
         main_key, _ = local_stack.create_key(deployment.table_name, "e2e", env=env)
         yield E2EStack(

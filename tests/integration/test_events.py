@@ -30,6 +30,12 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "body": {"success": True, "code": 200, "data": {"filePath": "images/user-uploads/uploaded-image.png"}},
     },
     "upload_file/chenyu_rejected_key.json": {"status": 401, "body": {"code": 401, "data": None}},
+    "video_callback/task_gone.json": {"delivered": False},
+    "video_create/unknown_model.json": {"status": 400, "body": {"error": {"code": "model_not_found"}}},
+    "video_finish/task_gone.json": {"id": "video_0123456789abcdef0123456789abcdef"},
+    "video_guard/execution_aborted.json": {"changed": False},
+    "video_provider/poll_after_deadline.json": {"outcome": "failed", "code": "deadline_exceeded"},
+    "video_query/unknown_task.json": {"status": 404, "body": {"error": {"code": "task_not_found"}}},
 }
 
 

@@ -20,9 +20,9 @@ def generate() -> str:
 
     from ferry import __version__
     from ferry.api import PUBLIC_PATHS, build_resolver
-    from ferry.routes import files, health, presign, quota, upload_base64, upload_file, upload_url
+    from ferry.routes import files, health, presign, quota, upload_base64, upload_file, upload_url, video
 
-    routers = (health, quota, upload_file, upload_base64, upload_url, presign, files)
+    routers = (health, quota, upload_file, upload_base64, upload_url, presign, files, video)
     app = build_resolver(*(module.router for module in routers), *dialect_routers())
     schema = json.loads(
         app.get_openapi_json_schema(

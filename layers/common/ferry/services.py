@@ -52,7 +52,7 @@ def signing_key() -> bytes:
     arn = get_settings().signing_secret_arn
     if not arn:
         raise SettingsError("Invalid Ferry configuration (FERRY_SIGNING_SECRET_ARN: required to sign asset URLs)")
-    return derive_key(secrets.secret_string(arn))
+    return derive_key(secrets.read_secret(arn))
 
 
 def reset() -> None:
@@ -63,3 +63,6 @@ def reset() -> None:
     file_service.cache_clear()
     named_files.cache_clear()
     secrets.reset()
+    from ferry.video import services as video_services  # on first use: video modules off the cold start
+
+    video_services.reset()

@@ -32,6 +32,13 @@ class Settings(BaseModel):
     presign_window_seconds: int = Field(600, alias="FERRY_PRESIGN_WINDOW_SECONDS", ge=5, le=900)
     pending_grace_seconds: int = Field(300, alias="FERRY_PENDING_GRACE_SECONDS", ge=0, le=1200)
     signing_secret_arn: str = Field("", alias="FERRY_SIGNING_SECRET_ARN", max_length=2048)
+    # Video tasks (DESIGN §5; ferry.video): model routing (JSON, see ferry.video.config), the default
+    # deadline, the state machine the create route starts, the callback signing secret's name.
+    video_models: str = Field("{}", alias="FERRY_VIDEO_MODELS", max_length=65536)
+    video_deadline_seconds: int = Field(1800, alias="FERRY_VIDEO_DEADLINE_SECONDS", ge=60, le=21600)
+    video_result_ttl_hours: int = Field(72, alias="FERRY_VIDEO_RESULT_TTL_HOURS", ge=1, le=168)
+    video_state_machine_arn: str = Field("", alias="FERRY_VIDEO_STATE_MACHINE_ARN")
+    callback_secret_name: str = Field("", alias="FERRY_CALLBACK_SECRET_NAME")
 
     @field_validator("delivery_base_url")
     @classmethod
@@ -43,6 +50,14 @@ class Settings(BaseModel):
     def _networks(cls, value: str) -> str:
         for part in filter(None, (p.strip() for p in value.split(","))):
             ipaddress.ip_network(part)  # ValueError names the bad network
+        return value
+
+    @field_validator("video_models")
+    @classmethod
+    def _video_models(cls, value: str) -> str:
+        from ferry.video.config import parse_routes
+
+        parse_routes(value)  # ValueError names the model and field
         return value
 
     @classmethod
