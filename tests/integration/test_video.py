@@ -125,6 +125,20 @@ def test_unknown_model_is_a_400_listing_the_models(video: dict[str, Any]) -> Non
     assert "kling-v3" in body["error"]["message"] and "veo3.1-components" in body["error"]["message"]
 
 
+def test_a_deployment_without_models_says_how_to_configure_them(
+    video: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ferry import services
+    from ferry.video import services as video_services
+
+    monkeypatch.setenv("FERRY_VIDEO_MODELS", "{}")  # the template's default
+    services.reset()
+    video_services.reset()
+    status, body, _ = create({"model": "veo3", "prompt": "x"})
+    assert status == 400 and body["error"]["code"] == "model_not_found"
+    assert "VideoModels parameter" in body["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("body", "fragment"),
     [

@@ -93,10 +93,12 @@ class VideoService:
     def plan(self, principal: Principal, body: VideoCreate, *, delivery_base: str) -> Plan:
         route = self.routes.get(body.model)
         if route is None:
-            known = ", ".join(sorted(self.routes)) or "none are configured"
-            raise InvalidRequest(
-                f"Unknown model {body.model!r}. Models available here: {known}.", code="model_not_found"
+            known = (
+                f"Models available here: {', '.join(sorted(self.routes))}."
+                if self.routes
+                else "No models are configured here; the operator sets them with the VideoModels parameter."
             )
+            raise InvalidRequest(f"Unknown model {body.model!r}. {known}", code="model_not_found")
         images = [self._image(principal, i, item, delivery_base) for i, item in enumerate(body.images)]
         if route.provider == "kling" and not images:
             raise InvalidRequest(f"Model {body.model!r} generates from an image: send at least one in 'images'.")
