@@ -116,11 +116,10 @@ def test_kie_base64_upload_takes_data_uri_or_bare_payload(env: dict[str, str]) -
 @pytest.fixture
 def origin(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from ferry import services
-    from ferry.routes import upload_url
 
     monkeypatch.setenv("FERRY_URL_ALLOWED_NETWORKS", "127.0.0.1/32")
     services.reset()
-    upload_url.fetch_policy.cache_clear()
+    services.fetch_policy.cache_clear()
 
     class Origin(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -137,7 +136,7 @@ def origin(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-    upload_url.fetch_policy.cache_clear()
+    services.fetch_policy.cache_clear()
 
 
 def kie_url(body: dict[str, Any], authorizer: dict[str, str] = AUTHENTICATED) -> Any:

@@ -37,11 +37,10 @@ class Origin(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def origin(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from ferry import services
-    from ferry.routes import upload_url
 
     monkeypatch.setenv("FERRY_URL_ALLOWED_NETWORKS", "127.0.0.1/32")
     services.reset()
-    upload_url.fetch_policy.cache_clear()
+    services.fetch_policy.cache_clear()
     Origin.routes = {
         "/reference.png": (200, {"Content-Type": "image/png"}, PNG),
         "/clip.mp4": (200, {"Content-Type": "video/mp4"}, VIDEO),
@@ -55,7 +54,7 @@ def origin(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[str
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
-    upload_url.fetch_policy.cache_clear()
+    services.fetch_policy.cache_clear()
 
 
 def upload_url(url: str, **fields: Any) -> tuple[int, dict[str, Any], dict[str, str]]:

@@ -21,6 +21,7 @@ with `allow_redirects=False` it reads (and decodes) a 3xx body in full to look a
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
 import socket
 import threading
@@ -32,7 +33,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.client import HTTPException
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -189,7 +190,12 @@ def _bad_url(message: str) -> InvalidRequest:
     return InvalidRequest(message, code="invalid_url")
 
 
-def _check_url(url: str, policy: FetchPolicy, what: str) -> tuple[str, str, int, IPAddress | None]:
+def filename_in(url: str) -> str | None:
+    """The last path segment of a URL, unquoted: the name a fetched file is stored under by default."""
+    return unquote(posixpath.basename(urlsplit(url).path)) or None
+
+
+def check_url(url: str, policy: FetchPolicy, what: str) -> tuple[str, str, int, IPAddress | None]:
     """Syntax checks: (scheme, host, port, literal address or None), or 400 saying what to fix."""
     if len(url) > policy.max_url_length:
         raise _bad_url(f"{what} is {len(url)} characters long; the limit is {policy.max_url_length}.")
@@ -266,7 +272,7 @@ def vet_url(url: str, policy: FetchPolicy, *, timeout: float | None = None, redi
     """Check `url`, resolve its host once and check every address; 400 with what to fix, 502 when
     the name does not resolve, 504 when resolving outlasts `timeout`."""
     what = "The redirect target URL" if redirected else "The URL"
-    scheme, host, port, literal = _check_url(url, policy, what)
+    scheme, host, port, literal = check_url(url, policy, what)
     if literal is not None:
         addresses: tuple[IPAddress, ...] = (literal,)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING
 
 from ferry.data import secrets
 from ferry.data.files import FileRepository
@@ -16,6 +17,9 @@ from ferry.named import NamedFiles
 from ferry.quota import QuotaService
 from ferry.settings import SettingsError, get_settings
 from ferry.signing import derive_key
+
+if TYPE_CHECKING:
+    from ferry.remote import FetchPolicy
 
 
 @functools.cache
@@ -55,6 +59,14 @@ def signing_key() -> bytes:
     return derive_key(secrets.read_secret(arn))
 
 
+@functools.cache
+def fetch_policy() -> FetchPolicy:
+    """The SSRF policy of every server-side fetch (URL uploads, provider results, callbacks)."""
+    from ferry.remote import FetchPolicy, parse_networks  # requests/urllib3: off the cold start
+
+    return FetchPolicy(allowed_networks=parse_networks(get_settings().url_allowed_networks))
+
+
 def reset() -> None:
     """Forget built services (tests change settings and mocks between cases)."""
     get_settings.cache_clear()
@@ -62,6 +74,7 @@ def reset() -> None:
     quota_service.cache_clear()
     file_service.cache_clear()
     named_files.cache_clear()
+    fetch_policy.cache_clear()
     secrets.reset()
     from ferry.video import services as video_services  # on first use: video modules off the cold start
 

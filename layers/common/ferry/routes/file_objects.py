@@ -127,3 +127,15 @@ def read_form(router: Any, model: type[Form]) -> tuple[Form, str | None, bytes]:
     data = bytes(form.file.data)
     form.file.data.clear()
     return fields, form.file.filename, data
+
+
+LAMBDA_MARGIN_SECONDS = 4.0  # time kept back to finish the S3 upload and the record after a fetch
+
+
+def fetch_deadline(router: Any) -> float | None:
+    """Seconds a server-side fetch may take in this invocation: what the Lambda has left, minus a
+    margin to store what was fetched (None outside Lambda)."""
+    context = getattr(router, "lambda_context", None)
+    if context is None or not hasattr(context, "get_remaining_time_in_millis"):
+        return None
+    return max(1.0, float(context.get_remaining_time_in_millis()) / 1000 - LAMBDA_MARGIN_SECONDS)

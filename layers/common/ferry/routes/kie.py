@@ -16,13 +16,12 @@ from ferry.dialects.base import DialectRouter, answer_once, infer_media_type
 from ferry.files import UploadOptions
 from ferry.idempotency import content_digest
 from ferry.media import RULES, SNIFF_BYTES, check_size
-from ferry.routes.file_objects import read_form
-from ferry.services import file_service, named_files
+from ferry.routes.file_objects import fetch_deadline, read_form
+from ferry.services import fetch_policy, file_service, named_files
 
 url_router = DialectRouter(kie.ENVELOPES)
 base64_router = DialectRouter(kie.ENVELOPES)
 stream_router = DialectRouter(kie.ENVELOPES)
-LAMBDA_MARGIN_SECONDS = 4.0
 
 
 def _options(media_type: str, file_name: str | None) -> UploadOptions:
@@ -38,23 +37,18 @@ def _store_named(router: Any, path: str, data: bytes, file_name: str | None) -> 
 
 @url_router.post(kie.URL_PATH, summary="KIE.AI: store a copy of a remote file", responses=kie.OK, tags=["KIE.AI"])
 def kie_url_upload(body: kie.KieUrlUpload) -> Response[dict[str, Any]]:
-    from ferry.routes.upload_url import _name_in, fetch_policy
-
     principal = current_principal(url_router)
     path = kie.upload_path(body.uploadPath)
-    context = getattr(url_router, "lambda_context", None)
-    deadline = None
-    if context is not None and hasattr(context, "get_remaining_time_in_millis"):
-        deadline = max(1.0, float(context.get_remaining_time_in_millis()) / 1000 - LAMBDA_MARGIN_SECONDS)
+    deadline = fetch_deadline(url_router)
 
     def transfer() -> FileRecord:
-        from ferry.remote import open_remote
+        from ferry.remote import filename_in, open_remote
 
         media_type = "file"  # any type KIE stores; the bytes still decide the stored Content-Type
         with open_remote(
             body.fileUrl, max_bytes=RULES[media_type].cap_bytes, policy=fetch_policy(), deadline_seconds=deadline
         ) as remote:
-            options = _options(media_type, body.fileName or _name_in(remote.final_url))
+            options = _options(media_type, body.fileName or filename_in(remote.final_url))
             record = file_service().upload_stream(
                 principal, remote.iter_chunks(PART_SIZE), options, declared_size=remote.content_length
             )

@@ -27,7 +27,7 @@ from ferry.files import FileService, UploadOptions, file_id_from_reference
 from ferry.keys import Principal
 from ferry.media import SNIFF_BYTES, check_size, check_type, detect, verify_image
 from ferry.quota import Reservation
-from ferry.remote import FetchPolicy, _check_url, vet_url
+from ferry.remote import FetchPolicy, check_url, vet_url
 from ferry.video.config import ModelRoute
 from ferry.video.models import ImageObject, VideoCreate
 
@@ -151,7 +151,7 @@ class VideoService:
                 image.url = self._file_url(principal, file_id, uri, base)
                 return image
             if uri[:8].lower() == "https://":
-                _check_url(uri, self.policy, "The URL")
+                check_url(uri, self.policy, "The URL")
                 image.url = uri
                 return image
         except FerryError as exc:

@@ -11,6 +11,7 @@ from ferry.data.files import FileRecord, FileRepository
 from ferry.data.secrets import read_secret
 from ferry.data.tasks import TaskRecord, TaskRepository
 from ferry.quota import QuotaService, Reservation
+from ferry.services import fetch_policy
 from ferry.settings import SettingsError, get_settings
 from ferry.video.config import ModelRoute, parse_routes
 from ferry.video.providers import Provider, provider_for
@@ -43,12 +44,6 @@ def delivery_url(record: FileRecord, base: str) -> str:
     from ferry.routes.file_objects import delivery_url as url_of
 
     return url_of(record, base)
-
-
-def fetch_policy() -> FetchPolicy:
-    from ferry.remote import FetchPolicy, parse_networks
-
-    return FetchPolicy(allowed_networks=parse_networks(get_settings().url_allowed_networks))
 
 
 def _bucket() -> str:
