@@ -13,16 +13,10 @@ import json
 from dataclasses import dataclass, fields
 from typing import Any
 
-from ferry.data import TableRepository
+from ferry.data import TableRepository, record_from_item, set_changes, to_item
 
 
 @functools.cache
-def _serde() -> tuple[Any, Any]:
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer  # imports boto3: keep off cold start
-
-    return TypeSerializer(), TypeDeserializer()
-
-
 @dataclass(frozen=True)
 class FileRecord:
     id: str
@@ -59,18 +53,14 @@ def _to_item(record: FileRecord, ttl: int) -> dict[str, Any]:
     if record.status == "pending" and record.upload_expires_epoch is not None:
         # Sparse index of uploads still awaited, ordered by when their window closes (the sweeper's).
         data.update(gsi2pk="PENDING", gsi2sk=f"{record.upload_expires_epoch:012d}#{record.id}")
-    serializer, _ = _serde()
-    return {k: serializer.serialize(v) for k, v in data.items()}
+    return to_item(data)
+
+
+_INTEGERS = ("size", "expires_epoch", "quota_bucket", "quota_bytes", "width", "height", "upload_expires_epoch")
 
 
 def _from_item(item: dict[str, Any]) -> FileRecord:
-    names = {f.name for f in fields(FileRecord)}
-    _, deserializer = _serde()
-    values = {k: deserializer.deserialize(v) for k, v in item.items() if k in names}
-    for numeric in ("size", "expires_epoch", "quota_bucket", "quota_bytes", "width", "height", "upload_expires_epoch"):
-        if values.get(numeric) is not None:
-            values[numeric] = int(values[numeric])
-    return FileRecord(**values)
+    return record_from_item(FileRecord, item, integers=_INTEGERS)
 
 
 class FileRepository(TableRepository):
@@ -87,14 +77,10 @@ class FileRepository(TableRepository):
 
     def settle_pending(self, file_id: str, status: str, **changes: Any) -> bool:
         """Move a pending file to `status` (and set `changes`) unless something already settled it."""
-        serializer, _ = _serde()
-        names = {"#s": "status", **{f"#f{i}": k for i, k in enumerate(changes)}}
-        values = {
-            ":pending": {"S": "pending"},
-            ":status": {"S": status},
-            **{f":v{i}": serializer.serialize(v) for i, v in enumerate(changes.values())},
-        }
-        assignments = ["#s = :status", *(f"#f{i} = :v{i}" for i in range(len(changes)))]
+        assignments, names, values = set_changes(changes)
+        names["#s"] = "status"
+        values.update({":pending": {"S": "pending"}, ":status": {"S": status}})
+        assignments.insert(0, "#s = :status")
         return self._update_if(
             Key={"pk": {"S": f"FILE#{file_id}"}, "sk": {"S": "FILE"}},
             UpdateExpression="SET " + ", ".join(assignments) + " REMOVE gsi2pk, gsi2sk",

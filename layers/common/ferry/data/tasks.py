@@ -10,11 +10,10 @@ outcome wins and nothing ever leaves a terminal state.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ferry.data import TableRepository
-from ferry.data.files import _serde
+from ferry.data import TableRepository, record_from_item, set_changes, to_item
 
 PROCESSING, COMPLETED, FAILED = "processing", "completed", "failed"
 RECORD_KEEP_SECONDS = 7 * 86400
@@ -59,18 +58,11 @@ def _to_item(record: TaskRecord) -> dict[str, Any]:
         gsi1pk=f"USER#{record.user_id}",
         gsi1sk=f"TASK#{record.created_at:012d}#{record.id}",
     )
-    serializer, _ = _serde()
-    return {k: serializer.serialize(v) for k, v in data.items()}
+    return to_item(data)
 
 
 def _from_item(item: dict[str, Any]) -> TaskRecord:
-    names = {f.name for f in fields(TaskRecord)}
-    _, deserializer = _serde()
-    values = {k: deserializer.deserialize(v) for k, v in item.items() if k in names}
-    for numeric in ("created_at", "status_update_time", "deadline"):
-        values[numeric] = int(values[numeric])
-    values["input_file_ids"] = list(values.get("input_file_ids") or [])
-    return TaskRecord(**values)
+    return record_from_item(TaskRecord, item, integers=("created_at", "status_update_time", "deadline"))
 
 
 class TaskRepository(TableRepository):
@@ -86,15 +78,12 @@ class TaskRepository(TableRepository):
     def update_processing(self, task_id: str, **changes: Any) -> bool:
         """Set `changes` on a task that is still processing; False when it is not (or does not exist).
         A `status` among the changes moves it to that (terminal) status."""
-        serializer, _ = _serde()
-        names = {"#s": "status", **{f"#f{i}": k for i, k in enumerate(changes)}}
-        values = {
-            ":processing": {"S": PROCESSING},
-            **{f":v{i}": serializer.serialize(v) for i, v in enumerate(changes.values())},
-        }
+        assignments, names, values = set_changes(changes)
+        names["#s"] = "status"
+        values[":processing"] = {"S": PROCESSING}
         return self._update_if(
             Key=_key(task_id),
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes))),
+            UpdateExpression="SET " + ", ".join(assignments),
             ConditionExpression="#s = :processing",
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=values,
