@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import importlib.util
 import json
 from collections.abc import Iterator
@@ -13,6 +15,25 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 EVENTS = ROOT / "events"
+
+
+@functools.cache
+def _decoded_template() -> dict[str, Any]:
+    from cfnlint.decode import decode
+
+    decoded, problems = decode(str(ROOT / "template.yaml"))
+    assert decoded is not None, problems
+    return dict(decoded)
+
+
+def load_template() -> dict[str, Any]:
+    """template.yaml with its short forms (!Ref, !Sub, …) in long form, parsed once per session."""
+    return copy.deepcopy(_decoded_template())
+
+
+@pytest.fixture(scope="session")
+def template() -> dict[str, Any]:
+    return load_template()
 
 
 @pytest.fixture

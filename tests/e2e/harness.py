@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
 import secrets
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,3 +65,28 @@ class E2EStack:
         if key is not None:
             sent["Authorization"] = f"Bearer {key}"
         return self.http.get(self.base_url + path, headers=sent, timeout=30, allow_redirects=False)
+
+
+@contextmanager
+def file_server(files: Mapping[str, bytes], content_type: str) -> Iterator[str]:
+    """A plain HTTP origin on 127.0.0.1 (standing in for the documents' example.com) serving `files`
+    by path; a test may change the mapping while it runs. Yields the origin, http://127.0.0.1:<port>."""
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = files.get(self.path)
+            self.send_response(200 if body is not None else 404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()

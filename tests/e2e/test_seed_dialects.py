@@ -8,13 +8,11 @@ and every returned URL is fetched and compared byte for byte."""
 from __future__ import annotations
 
 import contextlib
-import http.server
 import io
 import json
 import os
 import re
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,7 @@ import pytest
 import requests
 from PIL import Image
 
-from tests.e2e.harness import E2EStack
+from tests.e2e.harness import E2EStack, file_server
 from tests.e2e.test_seed_uploads import shell_blocks
 
 pytestmark = pytest.mark.e2e
@@ -114,23 +112,8 @@ def fetched(stack: E2EStack, url: str, content_type: str) -> bytes:
 def origin() -> Iterator[tuple[str, dict[str, bytes]]]:
     """A file server on 127.0.0.1 standing in for example.com; tests change what it serves."""
     files: dict[str, bytes] = {}
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = files.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "image/jpeg")
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", files
-    server.shutdown()
+    with file_server(files, "image/jpeg") as base:
+        yield base, files
 
 
 # ---------------------------------------------------------------------------------------------- KIE.AI

@@ -6,21 +6,18 @@ stack allows explicitly). Each returned `url` is then fetched and compared byte 
 from __future__ import annotations
 
 import base64
-import http.server
 import io
 import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
 
-from tests.e2e.harness import E2EStack
+from tests.e2e.harness import E2EStack, file_server
 
 pytestmark = pytest.mark.e2e
 
@@ -61,22 +58,8 @@ def seed_commands() -> list[str]:
 @pytest.fixture(scope="module")
 def origin() -> Iterator[tuple[str, bytes]]:
     content = image_bytes((10, 200, 30))
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self.send_response(200 if self.path == "/reference.png" else 404)
-            self.send_header("Content-Type", "image/png")
-            self.send_header("Content-Length", str(len(content)))
-            self.end_headers()
-            self.wfile.write(content)
-
-        def log_message(self, *_: Any) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/reference.png", content
-    server.shutdown()
+    with file_server({"/reference.png": content}, "image/png") as base:
+        yield f"{base}/reference.png", content
 
 
 def run(command: str, stack: E2EStack, key: str, cwd: Path) -> str:

@@ -8,17 +8,14 @@ from typing import Any
 
 import boto3
 import pytest
-from cfnlint.decode import decode
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from tests.conftest import ROOT
+from tests.conftest import load_template
 
 
 def template_resource(logical_id: str) -> dict[str, Any]:
-    template, matches = decode(str(ROOT / "template.yaml"))
-    assert template is not None, matches
-    return dict(template["Resources"][logical_id]["Properties"])
+    return dict(load_template()["Resources"][logical_id]["Properties"])
 
 
 _ITEM_WRITES = ("put_item", "update_item", "delete_item", "get_item", "transact_write_items")

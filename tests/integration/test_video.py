@@ -107,6 +107,20 @@ def run_workflow(task_id: str, *, max_polls: int = 50) -> tuple[dict[str, Any], 
     return settled, polls
 
 
+def upload_png(authorizer: dict[str, str]) -> dict[str, Any]:
+    """A confirmed image of the authorizer's user, uploaded through the base64 route."""
+    event = http_event(
+        "POST",
+        "/v1/files/uploads/base64",
+        authorizer=authorizer,
+        body=json.dumps({"data": base64.b64encode(PNG).decode()}),
+        headers={"content-type": "application/json"},
+    )
+    status, file, _ = call("upload_base64", event)
+    assert status == 201, file
+    return dict(file)
+
+
 # ------------------------------------------------------------------------------------------ create
 def test_create_starts_an_execution_named_after_the_task(video: dict[str, Any]) -> None:
     status, body, _ = create({"model": "veo3.1-components", "prompt": "a golden retriever", "aspect_ratio": "16:9"})
@@ -185,14 +199,7 @@ def test_a_bad_second_image_stores_nothing_of_the_first(video: dict[str, Any]) -
 
 
 def test_images_resolve_files_data_uris_and_labels(video: dict[str, Any]) -> None:
-    status, file, _ = call(
-        "upload_base64",
-        http_event(
-            "POST", "/v1/files/uploads/base64", authorizer=AUTHENTICATED,
-            body=json.dumps({"data": base64.b64encode(PNG).decode()}), headers={"content-type": "application/json"},
-        ),
-    )  # fmt: skip
-    assert status == 201
+    file = upload_png(AUTHENTICATED)
     inline = "data:image/png;base64," + base64.b64encode(samples.image("JPEG", (32, 32))).decode()
     status, body, _ = create(
         {
@@ -220,13 +227,7 @@ def test_images_resolve_files_data_uris_and_labels(video: dict[str, Any]) -> Non
 
 
 def test_another_users_file_is_not_found(video: dict[str, Any]) -> None:
-    status, file, _ = call(
-        "upload_base64",
-        http_event(
-            "POST", "/v1/files/uploads/base64", authorizer=BOB,
-            body=json.dumps({"data": base64.b64encode(PNG).decode()}), headers={"content-type": "application/json"},
-        ),
-    )  # fmt: skip
+    file = upload_png(BOB)
     status, body, _ = create({"model": "veo3.1-components", "prompt": "x", "images": [file["id"]]})
     assert status == 404 and body["error"]["code"] == "file_not_found" and "images[0]" in body["error"]["message"]
 

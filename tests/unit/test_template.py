@@ -6,18 +6,10 @@ import subprocess
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
 
 from tests.conftest import ROOT
 
 SAM = ROOT / ".tools" / "sam" / "bin" / "sam"
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    decoded, problems = decode(str(ROOT / "template.yaml"))
-    assert decoded is not None, problems
-    return dict(decoded)
 
 
 def resources(template: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -8,18 +8,10 @@ import re
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
 
 from tests.conftest import ROOT
 
 LAMBDA_SERVICE_ERRORS = {"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException"}
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    decoded, problems = decode(str(ROOT / "template.yaml"))
-    assert decoded is not None, problems
-    return dict(decoded)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cfnlint.decode import decode
 
 from tests.conftest import ROOT
 
@@ -23,13 +22,6 @@ CDN_RESOURCES = {
     "MediaResponseHeadersPolicy": "AWS::CloudFront::ResponseHeadersPolicy",
     "Distribution": "AWS::CloudFront::Distribution",
 }
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    decoded, problems = decode(str(ROOT / "template.yaml"))
-    assert decoded is not None, problems
-    return dict(decoded)
 
 
 @pytest.fixture(scope="module")
